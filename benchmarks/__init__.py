@@ -1,0 +1,1 @@
+"""Benchmarks for adc: hand-written reference implementations and workload inputs."""

@@ -1,0 +1,363 @@
+"""Emitter: IR function -> the Python module source that Numba compiles.
+
+``emit_module(fn, ...)`` returns the module text and the name of its entry function. The module
+is self-contained (numpy, numba and a few small helpers it defines itself), carries a ``# line N``
+comment on every statement, and also runs as plain Python with ``NUMBA_DISABLE_JIT=1``.
+
+Names in the generated code come from the IR, which only holds identifiers that passed the
+grammar and were renamed away from Python keywords and builtins; every string taken from user
+source (assert messages, file names) is written with ``repr``. So user source cannot inject code.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from . import ir
+from .types import Type
+
+_NUMBA_SCALAR = {"float": "_nb.float64", "int": "_nb.int64", "bool": "_nb.boolean"}
+
+HELPERS = {
+    "_sigmoid": '''def _sigmoid(x):
+    return 0.5 * (_np.tanh(0.5 * x) + 1.0)''',
+    "_softplus": '''def _softplus(x):
+    return _np.maximum(x, 0.0) + _np.log1p(_np.exp(-_np.abs(x)))''',
+    "_logsumexp": '''def _logsumexp(x):
+    m = _np.max(x)
+    if not _np.isfinite(m):
+        return m
+    return m + _np.log(_np.sum(_np.exp(x - m)))''',
+    "_norm": '''def _norm(x):
+    s = 0.0
+    for v in x.flat:
+        s += v * v
+    return _np.sqrt(s)''',
+    "_in_range": '''def _in_range(i, stop, step):
+    return i < stop if step > 0 else i > stop''',
+    "_trip_count": '''def _trip_count(lo, hi, step):
+    if step > 0:
+        return max(0, (hi - lo + step - 1) // step)
+    return max(0, (lo - hi - step - 1) // (-step))''',
+    "_prod_others": '''def _prod_others(x):
+    flat = x.ravel()
+    out = _np.empty(flat.size)
+    acc = 1.0
+    for k in range(flat.size):
+        out[k] = acc
+        acc *= flat[k]
+    acc = 1.0
+    for k in range(flat.size - 1, -1, -1):
+        out[k] *= acc
+        acc *= flat[k]
+    return out.reshape(x.shape)''',
+    "_where_eq": '''def _where_eq(x, m):
+    mask = (x == m) * 1.0
+    return mask / _np.sum(mask)''',
+    "_sum_to_row": '''def _sum_to_row(g, ncols):
+    return _np.sum(g, axis=0)''',
+}
+
+
+def _num(value) -> str:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value):
+        return "_np.nan"
+    if math.isinf(value):
+        return "_np.inf" if value > 0 else "-_np.inf"
+    return repr(float(value))
+
+
+def numba_type(t: Type) -> str:
+    base = _NUMBA_SCALAR[t.dtype]
+    if t.rank == 0:
+        return base
+    return base + "[" + ", ".join([":"] * (t.rank - 1) + ["::1"]) + "]"
+
+
+@dataclass
+class EmitOptions:
+    boundscheck: bool = True
+    source_name: str = "<string>"
+
+
+class _Emitter:
+    def __init__(self, fn: ir.Function, options: EmitOptions):
+        self.fn = fn
+        self.opts = options
+        self.lines: list[str] = []
+        self.helpers: set[str] = set()
+
+    # ---- operands and expressions ------------------------------------------------------
+    def o(self, x: ir.Operand) -> str:
+        if isinstance(x, ir.Const):
+            text = _num(x.value)
+            return f"({text})" if text.startswith("-") else text
+        return x.name
+
+    def helper(self, name: str) -> str:
+        self.helpers.add(name)
+        return name
+
+    def expr(self, op: ir.Op) -> str:
+        a = [self.o(x) for x in op.args]
+        p = op.prim
+        t = op.target.type if op.target is not None else None
+        scalar = t is not None and t.rank == 0
+        binary = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "floordiv": "//",
+                  "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!=",
+                  "and": "and", "or": "or"}
+        if p in binary:
+            return f"{a[0]} {binary[p]} {a[1]}"
+        if p in ("id", "stop_gradient"):
+            return a[0]
+        if p == "copy":
+            return f"{a[0]}.copy()" if op.args[0].type.rank else a[0]
+        if p == "neg":
+            return f"-{a[0]}"
+        if p == "not":
+            return f"not {a[0]}"
+        if p == "pow":
+            ex = op.args[1]
+            if isinstance(ex, ir.Const) and ex.value == 2:
+                return f"{a[0]} * {a[0]}"
+            if isinstance(ex, ir.Const) and ex.value == 1:
+                return a[0]
+            if scalar and op.args[0].type.dtype == "int" and ex.type.dtype == "int":
+                return f"{a[0]} ** {a[1]}"
+            return f"_np.power({self.float_(op.args[0])}, {a[1]})"
+        if p == "matmul":
+            return f"_np.dot({a[0]}, {a[1]})"
+        if p in ("sin", "cos", "tan", "exp", "log", "log1p", "expm1", "sqrt", "tanh", "floor", "sign"):
+            return f"_np.{p}({self.float_(op.args[0])})"
+        if p in ("asin", "acos", "atan"):
+            return f"_np.arc{p[1:]}({self.float_(op.args[0])})"
+        if p == "abs":
+            return f"abs({a[0]})" if scalar else f"_np.abs({a[0]})"
+        if p == "sigmoid":
+            return f"{self.helper('_sigmoid')}({a[0]})"
+        if p == "softplus":
+            return f"{self.helper('_softplus')}({a[0]})"
+        if p == "relu":
+            return f"max({a[0]}, 0.0)" if scalar else f"_np.maximum({a[0]}, 0.0)"
+        if p in ("maximum", "minimum"):
+            if scalar:
+                return f"{'max' if p == 'maximum' else 'min'}({a[0]}, {a[1]})"
+            return f"_np.{p}({a[0]}, {a[1]})"
+        if p == "to_float":
+            return f"float({a[0]})" if scalar else f"{a[0]}.astype(_np.float64)"
+        if p == "to_int":
+            return f"int({a[0]})"
+        if p in ("sum", "prod"):
+            return f"_np.{p}({a[0]})"
+        if p in ("amax", "amin"):
+            return f"_np.{p[1:]}({a[0]})"
+        if p == "norm":
+            return f"{self.helper('_norm')}({a[0]})"
+        if p == "logsumexp":
+            return f"{self.helper('_logsumexp')}({a[0]})"
+        if p == "dot":
+            return f"_np.dot({a[0]}, {a[1]})"
+        if p == "transpose":
+            return f"{a[0]}.T"
+        if p == "reshape":
+            return f"_np.ascontiguousarray({a[0]}).reshape(({', '.join(a[1:])},))"
+        if p == "outer":
+            return f"_np.outer({a[0]}, {a[1]})"
+        if p == "index":
+            return f"{a[0]}[{', '.join(a[1:])}]"
+        if p == "row":
+            return f"{a[0]}[{a[1]}]"
+        if p == "slice":
+            return f"{a[0]}[{a[1]}:{a[2]}]"
+        if p == "dim":
+            return f"{a[0]}.shape[{a[1]}]"
+        if p == "size":
+            return f"{a[0]}.size"
+        if p in ("zeros", "ones"):
+            return f"_np.{p}(({', '.join(a)},))"
+        if p == "full":
+            return f"_np.full(({', '.join(a[:-1])},), {a[-1]})"
+        if p == "eye":
+            return f"_np.eye({a[0]}, {a[1]})"
+        if p == "arange":
+            return f"_np.arange({a[0]}).astype(_np.float64)"
+        if p == "pack":
+            return f"_np.array([{', '.join(a)}])"
+        if p == "range_cond":
+            return f"{self.helper('_in_range')}({a[0]}, {a[1]}, {a[2]})"
+        if p == "trip_count":
+            return f"{self.helper('_trip_count')}({a[0]}, {a[1]}, {a[2]})"
+        if p == "zeros_like":
+            if op.args[0].type.rank == 0:
+                return "0.0"
+            return f"_np.zeros({a[0]}.shape)"
+        if p == "prod_others":
+            return f"{self.helper('_prod_others')}({a[0]})"
+        if p == "where_eq":
+            return f"{self.helper('_where_eq')}({a[0]}, {a[1]})"
+        if p == "sum_to_row":
+            return f"_np.sum({a[0]}, axis=0)"
+        if p == "sum_rows":
+            return f"_np.sum({a[0]}, axis=1)"
+        if p == "pop":
+            return f"{a[0]}[{a[1]}]"
+        raise NotImplementedError(f"no Python emission for primitive '{p}'")
+
+    def float_(self, x: ir.Operand) -> str:
+        if x.type.dtype == "int" and x.type.rank == 0:
+            return f"float({self.o(x)})"
+        return self.o(x)
+
+    # ---- statements --------------------------------------------------------------------
+    def put(self, indent: str, text: str, line: int) -> None:
+        self.lines.append(f"{indent}{text}  # line {line}" if line else f"{indent}{text}")
+
+    def bounds(self, indent: str, op: ir.Op, base: ir.Operand, idx: list[ir.Operand]) -> None:
+        if not self.opts.boundscheck:
+            return
+        for axis, i in enumerate(idx):
+            name = base.name
+            shown = f"{name}[{', '.join(self.o(x) for x in idx)}]"
+            msg = repr(f"index out of range in {shown} (line {op.line} of {self.opts.source_name})")
+            n = f"{self.o(base)}.shape[{axis}]"
+            self.put(indent, f"if {self.o(i)} < -{n} or {self.o(i)} >= {n}: raise IndexError({msg})", op.line)
+
+    def op(self, indent: str, op: ir.Op) -> None:
+        p, a = op.prim, op.args
+        if p == "index":
+            self.bounds(indent, op, a[0], a[1:])
+        elif p == "row":
+            self.bounds(indent, op, a[0], a[1:2])
+        elif p == "setindex":
+            self.bounds(indent, op, a[0], a[2:])
+        elif p in ("setrow", "addrow"):
+            self.bounds(indent, op, a[0], a[2:3])
+        elif p == "addindex":
+            self.bounds(indent, op, a[0], a[2:])
+        s = [self.o(x) for x in a]
+        if p in ("setindex", "addindex"):
+            eq = "=" if p == "setindex" else "+="
+            self.put(indent, f"{s[0]}[{', '.join(s[2:])}] {eq} {s[1]}", op.line)
+        elif p in ("setrow", "addrow"):
+            self.put(indent, f"{s[0]}[{s[2]}] {'=' if p == 'setrow' else '+='} {s[1]}", op.line)
+        elif p in ("setslice", "addslice"):
+            self.put(indent, f"{s[0]}[{s[2]}:{s[3]}] {'=' if p == 'setslice' else '+='} {s[1]}", op.line)
+        elif p == "addto":
+            self.put(indent, f"{s[0]} += {s[1]}", op.line)
+        elif p == "fill":
+            self.put(indent, f"{s[0]}[...] = {s[1]}", op.line)
+        elif p == "push":
+            self.push(indent, op)
+        elif p == "pop":
+            self.pop(indent, op)
+        else:
+            self.put(indent, f"{op.target.name} = {self.expr(op)}", op.line)
+
+    def push(self, indent: str, op: ir.Op) -> None:
+        tape, value = op.args
+        count = tape.name + "_n"
+        if tape.type.rank == 1:
+            grow = self.helper(f"_grow_{tape.type.dtype}")
+            self.put(indent, f"if {count} == {tape.name}.shape[0]: {tape.name} = {grow}({tape.name})", op.line)
+            self.put(indent, f"{tape.name}[{count}] = {self.o(value)}", op.line)
+            self.put(indent, f"{count} += 1", op.line)
+        else:
+            self.put(indent, f"{tape.name}.append({self.o(value)})", op.line)
+
+    def pop(self, indent: str, op: ir.Op) -> None:
+        tape = op.args[0]
+        if tape.type.rank == 1:
+            count = tape.name + "_n"
+            self.put(indent, f"{count} -= 1", op.line)
+            self.put(indent, f"{op.target.name} = {tape.name}[{tape.name}_n]", op.line)
+        else:
+            self.put(indent, f"{op.target.name} = {tape.name}.pop()", op.line)
+
+    def block(self, stmts: list[ir.Stmt], indent: str) -> None:
+        if not stmts:
+            self.lines.append(indent + "pass")
+        inner = indent + "    "
+        for st in stmts:
+            if isinstance(st, ir.Op):
+                self.op(indent, st)
+            elif isinstance(st, ir.For):
+                self.put(indent, f"for {st.var.name} in range({self.o(st.lo)}, {self.o(st.hi)}, {self.o(st.step)}):",
+                         st.line)
+                self.block(st.body, inner)
+            elif isinstance(st, ir.While):
+                if st.cond_body:
+                    self.put(indent, "while True:", st.line)
+                    self.block(st.cond_body, inner)
+                    self.put(inner, f"if not {self.o(st.cond)}:", st.line)
+                    self.lines.append(inner + "    break")
+                    self.block(st.body, inner)
+                else:
+                    self.put(indent, f"while {self.o(st.cond)}:", st.line)
+                    self.block(st.body, inner)
+            elif isinstance(st, ir.If):
+                self.put(indent, f"if {self.o(st.cond)}:", st.line)
+                self.block(st.then, inner)
+                if st.orelse:
+                    self.lines.append(indent + "else:")
+                    self.block(st.orelse, inner)
+            elif isinstance(st, ir.Assert):
+                self.put(indent, f"if not {self.o(st.cond)}:", st.line)
+                msg = repr(f"{st.message} (assert on line {st.line} of {self.opts.source_name})")
+                self.lines.append(f"{inner}raise AssertionError({msg})")
+            elif isinstance(st, ir.Return):
+                vals = [self.o(v) for v in st.values]
+                text = vals[0] if len(vals) == 1 else "(" + ", ".join(vals) + ("," if len(vals) == 1 else "") + ")"
+                self.put(indent, f"return {text}", st.line)
+
+    def predeclare(self, indent: str) -> None:
+        """Give every variable assigned inside a region a typed initial value at entry, so Numba
+        sees one type on every path (and tapes/flags start in a known state)."""
+        nested: dict[str, ir.Var] = {}
+        for st in self.fn.body:
+            for region in ir.regions(st):
+                for inner in ir.walk(region):
+                    for v in ir.defined(inner):
+                        if v not in self.fn.params:
+                            nested.setdefault(v.name, v)
+        for v in sorted(nested.values(), key=lambda v: v.name):
+            self.lines.append(f"{indent}{v.name} = {initial_value(v.type)}")
+
+
+def initial_value(t: Type) -> str:
+    if t.rank == 0:
+        return {"float": "0.0", "int": "0", "bool": "False"}[t.dtype]
+    dtype = {"float": "_np.float64", "int": "_np.int64", "bool": "_np.bool_"}[t.dtype]
+    return f"_np.empty({(0,) * t.rank}, dtype={dtype})"
+
+
+_GROW = '''def _grow_{dtype}(tape):
+    bigger = _np.empty(max(16, 2 * tape.shape[0]), dtype=tape.dtype)
+    bigger[:tape.shape[0]] = tape
+    return bigger'''
+
+
+def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str = "") -> tuple[str, str]:
+    """Python source of a module whose entry function computes ``fn``; returns (source, entry)."""
+    options = options or EmitOptions(source_name=fn.filename)
+    em = _Emitter(fn, options)
+    entry = fn.fresh(fn.name)
+    params = ", ".join(p.name for p in fn.params)
+    sig = ", ".join(numba_type(p.type) for p in fn.params)
+    sig_text = f"({sig},)" if len(fn.params) == 1 else f"({sig})"
+    em.lines.append(f"@_nb.njit({sig_text}, cache=True, nogil=True, error_model='numpy')")
+    em.lines.append(f"def {entry}({params}):")
+    em.predeclare("    ")
+    em.block(fn.body, "    ")
+    out = [f"# {header or 'Generated by adc'}, from {fn.filename!r}. Do not edit.",
+           "import numba as _nb", "import numpy as _np", ""]
+    for name in sorted(em.helpers):
+        text = HELPERS.get(name) or _GROW.format(dtype=name.split("_")[-1])
+        out.extend(["", "@_nb.njit(cache=True, nogil=True, error_model='numpy')", text, ""])
+    out.append("")
+    out.extend(em.lines)
+    out.append("")
+    return "\n".join(out), entry

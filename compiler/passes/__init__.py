@@ -1,0 +1,20 @@
+"""Simplification passes over IR functions; each module is one pass with one entry function."""
+from __future__ import annotations
+
+from .. import ir
+from .copies import insert_copies
+from .cse import eliminate_common_subexpressions
+from .dce import eliminate_dead_code
+from .fold import fold_constants
+
+
+def simplify(fn: ir.Function) -> ir.Function:
+    """Fold constants, merge common subexpressions and drop dead code, in place."""
+    fold_constants(fn)
+    eliminate_common_subexpressions(fn)
+    eliminate_dead_code(fn)
+    return fn
+
+
+__all__ = ["simplify", "insert_copies", "fold_constants", "eliminate_common_subexpressions",
+           "eliminate_dead_code"]
