@@ -11,3 +11,6 @@ from .runtime.args import ArgumentError  # noqa: E402
 from .runtime.module import Function, Module, load, loads  # noqa: E402
 
 __all__ = ["load", "loads", "Module", "Function", "AdError", "ArgumentError", "__version__"]
+from .runtime.grad import GradientError, adjoint_source, grad, value_and_grad, vjp  # noqa: E402
+
+__all__ += ["grad", "value_and_grad", "vjp", "adjoint_source", "GradientError"]

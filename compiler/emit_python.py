@@ -11,6 +11,7 @@ source (assert messages, file names) is written with ``repr``. So user source ca
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 from . import ir
@@ -54,8 +55,10 @@ HELPERS = {
     "_where_eq": '''def _where_eq(x, m):
     mask = (x == m) * 1.0
     return mask / _np.sum(mask)''',
-    "_sum_to_row": '''def _sum_to_row(g, ncols):
-    return _np.sum(g, axis=0)''',
+    "_grow": '''def _grow(tape):
+    bigger = _np.empty(2 * tape.shape[0], dtype=tape.dtype)
+    bigger[:tape.shape[0]] = tape
+    return bigger''',
 }
 
 
@@ -203,8 +206,16 @@ class _Emitter:
             return f"_np.sum({a[0]}, axis=0)"
         if p == "sum_rows":
             return f"_np.sum({a[0]}, axis=1)"
-        if p == "pop":
-            return f"{a[0]}[{a[1]}]"
+        if p == "heaviside":
+            return f"({a[0]} > 0) * 1.0"
+        if p == "tie":
+            return f"({a[0]} > {a[1]}) * 1.0 + ({a[0]} == {a[1]}) * 0.5"
+        if p == "safe_div":
+            return f"{a[0]} / {a[1]} if {a[1]} != 0.0 else 0.0"
+        if p == "expand":
+            return f"_np.zeros({a[1]}.shape) + {a[0]}"
+        if p == "reshape_like":
+            return f"_np.ascontiguousarray({a[0]}).reshape({a[1]}.shape)"
         raise NotImplementedError(f"no Python emission for primitive '{p}'")
 
     def float_(self, x: ir.Operand) -> str:
@@ -254,28 +265,42 @@ class _Emitter:
             self.push(indent, op)
         elif p == "pop":
             self.pop(indent, op)
+        elif p == "new_tape":
+            self.new_tape(indent, op.target)
         else:
             self.put(indent, f"{op.target.name} = {self.expr(op)}", op.line)
 
+    def new_tape(self, indent: str, tape: ir.Var) -> None:
+        dtype = {"float": "_np.float64", "int": "_np.int64", "bool": "_np.bool_"}[tape.type.dtype]
+        if tape.kind == "tape_list":
+            self.lines.append(f"{indent}{tape.name} = [_np.empty({(0,) * (tape.type.rank - 1)}, dtype={dtype})]")
+            self.lines.append(f"{indent}{tape.name}.pop()")
+        else:
+            self.lines.append(f"{indent}{tape.name} = _np.empty(1024, dtype={dtype})")
+            self.lines.append(f"{indent}{tape.name}_n = 0")
+
     def push(self, indent: str, op: ir.Op) -> None:
         tape, value = op.args
+        if tape.kind == "tape_list":
+            self.put(indent, f"{tape.name}.append(_np.ascontiguousarray({self.o(value)}))", op.line)
+            return
         count = tape.name + "_n"
-        if tape.type.rank == 1:
-            grow = self.helper(f"_grow_{tape.type.dtype}")
-            self.put(indent, f"if {count} == {tape.name}.shape[0]: {tape.name} = {grow}({tape.name})", op.line)
-            self.put(indent, f"{tape.name}[{count}] = {self.o(value)}", op.line)
-            self.put(indent, f"{count} += 1", op.line)
-        else:
-            self.put(indent, f"{tape.name}.append({self.o(value)})", op.line)
+        grow = self.helper("_grow")
+        msg = repr(f"the tape of the loop at line {op.line} of {self.opts.source_name} outgrew the memory "
+                   f"limit ({TAPE_LIMIT_BYTES // 2**20} MiB)")
+        self.put(indent, f"if {count} == {tape.name}.shape[0]:", op.line)
+        self.lines.append(f"{indent}    if {tape.name}.nbytes * 2 > {TAPE_LIMIT_BYTES}: raise MemoryError({msg})")
+        self.lines.append(f"{indent}    {tape.name} = {grow}({tape.name})")
+        self.put(indent, f"{tape.name}[{count}] = {self.o(value)}", op.line)
+        self.put(indent, f"{count} += 1", op.line)
 
     def pop(self, indent: str, op: ir.Op) -> None:
         tape = op.args[0]
-        if tape.type.rank == 1:
-            count = tape.name + "_n"
-            self.put(indent, f"{count} -= 1", op.line)
-            self.put(indent, f"{op.target.name} = {tape.name}[{tape.name}_n]", op.line)
-        else:
+        if tape.kind == "tape_list":
             self.put(indent, f"{op.target.name} = {tape.name}.pop()", op.line)
+            return
+        self.put(indent, f"{tape.name}_n -= 1", op.line)
+        self.put(indent, f"{op.target.name} = {tape.name}[{tape.name}_n]", op.line)
 
     def block(self, stmts: list[ir.Stmt], indent: str) -> None:
         if not stmts:
@@ -321,7 +346,7 @@ class _Emitter:
             for region in ir.regions(st):
                 for inner in ir.walk(region):
                     for v in ir.defined(inner):
-                        if v not in self.fn.params:
+                        if v not in self.fn.params and v.kind not in ("tape", "tape_list"):
                             nested.setdefault(v.name, v)
         for v in sorted(nested.values(), key=lambda v: v.name):
             self.lines.append(f"{indent}{v.name} = {initial_value(v.type)}")
@@ -334,10 +359,15 @@ def initial_value(t: Type) -> str:
     return f"_np.empty({(0,) * t.rank}, dtype={dtype})"
 
 
-_GROW = '''def _grow_{dtype}(tape):
-    bigger = _np.empty(max(16, 2 * tape.shape[0]), dtype=tape.dtype)
-    bigger[:tape.shape[0]] = tape
-    return bigger'''
+def _memory_limit() -> int:
+    """Tapes may use at most half of physical memory (a clear MemoryError instead of swapping)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+TAPE_LIMIT_BYTES = int(os.environ.get("ADC_TAPE_LIMIT_BYTES", 0)) or _memory_limit()
 
 
 def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str = "") -> tuple[str, str]:
@@ -355,7 +385,7 @@ def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str
     out = [f"# {header or 'Generated by adc'}, from {fn.filename!r}. Do not edit.",
            "import numba as _nb", "import numpy as _np", ""]
     for name in sorted(em.helpers):
-        text = HELPERS.get(name) or _GROW.format(dtype=name.split("_")[-1])
+        text = HELPERS[name]
         out.extend(["", "@_nb.njit(cache=True, nogil=True, error_model='numpy')", text, ""])
     out.append("")
     out.extend(em.lines)

@@ -17,6 +17,7 @@ class Prim:
     pure: bool = True
     mutates: bool = False     # writes args[0] in place (no target)
     view: bool = False        # result may share memory with args[0]
+    ad_only: bool = False     # made by the reverse transform, never by the lowering
 
 
 def _table(*prims: Prim) -> dict[str, Prim]:
@@ -78,27 +79,28 @@ PRIMS: dict[str, Prim] = _table(
     _fn("arange"),
     Prim("pack", "[{args}]"),
     Prim("stop_gradient", "stop_gradient({0})", view=True),
+    Prim("range_cond", "in_range({args})"),
     Prim("setindex", "{0}[{rest2}] = {1}", pure=False, mutates=True),
     Prim("setrow", "{0}[{2}] = {1}", pure=False, mutates=True),
     Prim("setslice", "{0}[{2}:{3}] = {1}", pure=False, mutates=True),
-    # Used by the reverse-mode transform only.
-    _fn("zeros_like"),
-    Prim("addto", "{0} += {1}", pure=False, mutates=True),
-    Prim("addindex", "{0}[{rest2}] += {1}", pure=False, mutates=True),
-    Prim("addrow", "{0}[{2}] += {1}", pure=False, mutates=True),
-    Prim("addslice", "{0}[{2}:{3}] += {1}", pure=False, mutates=True),
-    Prim("fill", "{0}[...] = {1}", pure=False, mutates=True),
-    Prim("unbroadcast", "unbroadcast({args})"),
-    _fn("sum_rows"),
-    _fn("sum_to_row"),
-    _fn("where_eq"),
-    _fn("prod_others"),
-    _fn("maximum_tie"),
-    _fn("trip_count"),
-    Prim("range_cond", "in_range({args})"),
-    Prim("push", "push({1})", pure=False, mutates=True),
-    Prim("pop", "pop()", pure=False),
-    Prim("peek", "peek()", pure=False),
+    # Used by the reverse-mode transform only (no derivative of their own).
+    _fn("zeros_like", ad_only=True),
+    Prim("expand", "expand({0}, like={1})", ad_only=True),
+    Prim("reshape_like", "reshape({0}, like={1})", ad_only=True),
+    Prim("sum_to_row", "sum({0}, axis=0)", ad_only=True),
+    _fn("heaviside", ad_only=True),
+    _fn("tie", ad_only=True),
+    _fn("safe_div", ad_only=True),
+    _fn("where_eq", ad_only=True),
+    _fn("prod_others", ad_only=True),
+    _fn("trip_count", ad_only=True),
+    Prim("addto", "{0} += {1}", pure=False, mutates=True, ad_only=True),
+    Prim("addindex", "{0}[{rest2}] += {1}", pure=False, mutates=True, ad_only=True),
+    Prim("addrow", "{0}[{2}] += {1}", pure=False, mutates=True, ad_only=True),
+    Prim("addslice", "{0}[{2}:{3}] += {1}", pure=False, mutates=True, ad_only=True),
+    Prim("new_tape", "tape()", pure=False, ad_only=True),
+    Prim("push", "push({1})", pure=False, mutates=True, ad_only=True),
+    Prim("pop", "pop()", pure=False, ad_only=True),
 )
 
 MUTATING = {name for name, p in PRIMS.items() if p.mutates}

@@ -1,0 +1,526 @@
+"""The reverse-mode transform: primal IR -> one IR function with a forward and a reverse sweep.
+
+The generated function runs the primal code (the *forward sweep*), then walks the program
+backwards (the *reverse sweep*), accumulating adjoints ``v_bar`` from the results to ``wrt``.
+
+How values from the forward sweep reach the reverse sweep: the reverse sweep *rewinds* the
+program state. When it reaches a statement, every variable it reads holds the value it had
+right after that statement ran forwards. Overwrites are undone by popping the old value from a
+tape, and only overwrites of variables the reverse sweep actually reads are taped (a
+to-be-recorded analysis run after the reverse code is generated). Element writes ``y[i] = v``
+tape the old element, not the array, and only when ``y``'s values are read in reverse.
+
+Control flow: a ``for`` loop is reversed by running its range backwards (the trip count is
+recomputed from the bounds); a ``while`` loop counts its iterations (taped when the loop is
+itself inside a loop); an ``if`` re-reads its condition, which rewinding makes correct.
+
+Adjoints: a temporary or variable assigned once and read only in its own block keeps its adjoint
+in a symbolic environment (JAX-style: an absent entry is an exact zero and emits nothing; the
+first contribution is a binding, later ones add). Every other active variable has a home
+``v_bar`` that is zero-initialised lazily and accumulated in place.
+"""
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .. import ir
+from ..passes import eliminate_dead_code, fold_constants
+from ..passes.analysis import mutated
+from ..primitives import PRIMS
+from ..types import BOOL, FLOAT, INT, Type
+from .activity import active_vars
+from .builder import Builder, const
+from .rules import RULES, Scatter
+
+
+class ADError(Exception):
+    """A request the reverse transform cannot serve (reported to the user by the runtime)."""
+
+
+@dataclass(eq=False)
+class _Restore:
+    """Undoing one overwrite: a push before the forward statement, a pop in the reverse sweep."""
+
+    var: ir.Var
+    stmt: ir.Op
+    element: bool                 # the statement writes part of an array (setindex/setrow/setslice)
+    keep: bool = False
+
+
+@dataclass(eq=False)
+class _RestoreMark(ir.Stmt):
+    """Placeholder in the reverse code, replaced by the pop once we know it is needed."""
+
+    restore: _Restore = None
+
+
+@dataclass
+class _Local:
+    value: ir.Operand
+    owned: bool                   # a buffer nothing else refers to (may be updated in place)
+
+
+@dataclass
+class Gradient:
+    """The adjoint IR function and what it returns."""
+
+    fn: ir.Function
+    wrt: list[str]
+    n_results: int
+    active: set = field(default_factory=set)
+
+
+class _Reverse:
+    def __init__(self, fn: ir.Function, wrt: list[ir.Var], seeds: list[ir.Operand]):
+        self.fn = fn
+        self.wrt = wrt
+        self.seeds = seeds
+        self.active = active_vars(fn, wrt)
+        counts = Counter(fn.params)
+        for st in ir.walk(fn.body):
+            for v in ir.defined(st):
+                counts[v] += 1
+        self.counts = counts
+        self.mutated = mutated(fn.body)
+        self.local = self._locals()
+        self.home: dict[ir.Var, ir.Var] = {}
+        self.env: dict[ir.Var, _Local] = {}
+        self.zero: set[ir.Var] = set()          # home adjoints that are still exactly zero
+        self.touched: set[ir.Var] = set()       # home adjoints used inside the current region
+        self.depth = 0
+        self.restores: dict[int, list[_Restore]] = {}
+        self.before: dict[int, list[ir.Stmt]] = {}
+        self.after: dict[int, list[ir.Stmt]] = {}
+        self.body_tail: dict[int, list[ir.Stmt]] = {}
+        self.tapes: dict[tuple[str, int], ir.Var] = {}
+        self.first_defs = self._first_defs()
+
+    # ---- analyses -------------------------------------------------------------------------
+    def _locals(self) -> set[ir.Var]:
+        """Active variables assigned once and read only in the block that assigns them."""
+        def_block: dict[ir.Var, int] = {}
+        read_blocks: dict[ir.Var, set[int]] = {}
+
+        def visit(stmts: list[ir.Stmt]):
+            for st in stmts:
+                for o in ir.operands(st):
+                    if isinstance(o, ir.Var):
+                        read_blocks.setdefault(o, set()).add(id(stmts))
+                for v in ir.defined(st):
+                    def_block[v] = id(stmts)
+                for region in ir.regions(st):
+                    visit(region)
+
+        visit(self.fn.body)
+        return {v for v in self.active
+                if v.kind in ("temp", "user") and self.counts[v] == 1 and v not in self.mutated
+                and v in def_block and read_blocks.get(v, set()) <= {def_block[v]}}
+
+    def _first_defs(self) -> set[int]:
+        """Statements (outside loops) that assign a variable for the first time: nothing before
+        them can read the old value, so they never need taping."""
+        seen: set[ir.Var] = set(self.fn.params)
+        first: set[int] = set()
+
+        def visit(stmts, in_loop):
+            for st in stmts:
+                if isinstance(st, ir.Op) and st.target is not None and not PRIMS[st.prim].mutates:
+                    if not in_loop and st.target not in seen:
+                        first.add(id(st))
+                for v in ir.defined(st):
+                    seen.add(v)
+                for region in ir.regions(st):
+                    visit(region, in_loop or isinstance(st, (ir.For, ir.While)))
+
+        visit(self.fn.body, False)
+        return first
+
+    # ---- adjoint storage ------------------------------------------------------------------
+    def bar(self, v: ir.Var) -> ir.Var:
+        if v not in self.home:
+            self.home[v] = ir.Var(self.fn.fresh(v.name + "_bar"), Type(v.type.dtype, v.type.rank), "adjoint")
+            self.zero.add(v)
+        return self.home[v]
+
+    def _touch(self, b: Builder, v: ir.Var) -> ir.Var:
+        """The home adjoint of ``v``, materialised (at top level) or recorded for the region."""
+        vb = self.bar(v)
+        if self.depth:
+            self.touched.add(v)
+        elif v in self.zero:
+            self._init(b, v)
+        return vb
+
+    def _init(self, b: Builder, v: ir.Var) -> None:
+        vb = self.bar(v)
+        if v.type.rank:
+            b.emit("zeros_like", [v], None, target=vb)
+        else:
+            b.emit("id", [const(0.0)], None, target=vb)
+        self.zero.discard(v)
+
+    def take(self, b: Builder, v: ir.Var, resets: bool) -> ir.Operand | None:
+        """The adjoint of ``v`` at its definition, or None when it is exactly zero."""
+        if v in self.local:
+            entry = self.env.pop(v, None)
+            return entry.value if entry else None
+        if self.depth == 0 and v in self.zero:
+            self.bar(v)
+            return None
+        vb = self._touch(b, v)
+        if resets:
+            return b.emit("id", [vb], vb.type, name=v.name + "_adj")
+        return vb
+
+    def reset(self, b: Builder, v: ir.Var) -> None:
+        if v in self.local or v not in self.home:
+            return
+        if self.depth == 0:
+            self.zero.add(v)
+            return
+        self._touch(b, v)
+        if v.type.rank:
+            b.emit("zeros_like", [v], None, target=self.home[v])
+        else:
+            b.emit("id", [const(0.0)], None, target=self.home[v])
+
+    def accumulate(self, b: Builder, arg: ir.Operand, c, created: set[ir.Var]) -> None:
+        if not isinstance(arg, ir.Var) or arg not in self.active:
+            return
+        if isinstance(c, Scatter):
+            self._scatter(b, arg, c)
+            return
+        while c.type.rank > arg.type.rank:
+            c = b.call("sum" if arg.type.rank == 0 else "sum_to_row", c, rank=max(arg.type.rank, c.type.rank - 1)
+                       if arg.type.rank else 0)
+            created.add(c)
+        if arg in self.local:
+            entry = self.env.get(arg)
+            if entry is None:
+                if c.type.rank < arg.type.rank:
+                    c = b.emit("expand", [c, arg], arg.type)
+                    created.add(c)
+                if arg.kind == "user" and isinstance(c, ir.Var):
+                    named = ir.Var(self.fn.fresh(arg.name + "_bar"), arg.type, "adjoint")
+                    b.emit("id", [c], None, target=named)
+                    self.env[arg] = _Local(named, c in created)
+                else:
+                    self.env[arg] = _Local(c, c in created)
+            elif arg.type.rank and entry.owned:
+                b.emit("addto", [entry.value, c], None)
+            else:
+                self.env[arg] = _Local(b.add(entry.value, c), True)
+            return
+        self.bar(arg)
+        if self.depth == 0 and arg in self.zero:
+            vb = self.bar(arg)
+            if arg.type.rank == 0:
+                b.emit("id", [c], None, target=vb)
+            elif c.type.rank < arg.type.rank:
+                b.emit("expand", [c, arg], None, target=vb)
+            else:
+                b.emit("copy", [c], None, target=vb)
+            self.zero.discard(arg)
+            return
+        vb = self._touch(b, arg)
+        if arg.type.rank:
+            b.emit("addto", [vb, c], None)
+        else:
+            b.emit("add", [vb, c], None, target=vb)
+
+    def _scatter(self, b: Builder, arg: ir.Var, c: Scatter) -> None:
+        if arg in self.local:
+            entry = self.env.get(arg)
+            if entry is None:
+                target = b.emit("zeros_like", [arg], arg.type, name=arg.name + "_bar")
+            elif not entry.owned:
+                target = b.emit("copy", [entry.value], arg.type, name=arg.name + "_bar")
+            else:
+                target = entry.value
+            self.env[arg] = _Local(target, True)
+        else:
+            target = self._touch(b, arg)
+        b.emit(c.prim, [target, c.value, *c.index], None)
+
+    # ---- tapes ------------------------------------------------------------------------------
+    def tape(self, t: Type) -> ir.Var:
+        key = (t.dtype, t.rank)
+        if key not in self.tapes:
+            suffix = {"float": "f", "int": "i", "bool": "b"}[t.dtype] + (str(t.rank) if t.rank else "")
+            kind = "tape_list" if t.rank else "tape"
+            self.tapes[key] = ir.Var(self.fn.fresh("tape_" + suffix), Type(t.dtype, t.rank + 1), kind)
+        return self.tapes[key]
+
+    def _restore(self, st: ir.Op, v: ir.Var, element: bool) -> _Restore:
+        r = _Restore(v, st, element)
+        self.restores.setdefault(id(st), []).append(r)
+        return r
+
+    # ---- the reverse walk -------------------------------------------------------------------
+    def block(self, stmts: list[ir.Stmt], in_loop: bool) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        for st in reversed(stmts):
+            if isinstance(st, ir.Op):
+                self.op(st, out, in_loop)
+            elif isinstance(st, (ir.For, ir.While, ir.If)):
+                self.region(st, out, in_loop)
+        return out
+
+    def op(self, st: ir.Op, out: list[ir.Stmt], in_loop: bool) -> None:
+        b = Builder(self.fn, out, st.line)
+        p = PRIMS[st.prim]
+        if p.mutates:
+            self.write(st, b, in_loop)
+            return
+        v = st.target
+        overwrite = in_loop or id(st) not in self.first_defs
+        active = v in self.active and not st.nograd and st.prim in RULES
+        g = self.take(b, v, overwrite) if v in self.active else None
+        contribs, created = {}, set()
+        if active and g is not None:
+            start = len(out)
+            contribs = RULES[st.prim](b, st, g)
+            created = {o.target for o in out[start:] if isinstance(o, ir.Op) and o.target is not None}
+        if overwrite:
+            out.append(_RestoreMark(st.line, self._restore(st, v, False)))
+            if v in self.active:
+                self.reset(b, v)
+        for k, c in contribs.items():
+            self.accumulate(b, st.args[k], c, created)
+
+    def write(self, st: ir.Op, b: Builder, in_loop: bool) -> None:
+        a, val, *idx = st.args
+        c = None
+        if a in self.active:
+            self.bar(a)
+            ab = self._touch(b, a) if not (self.depth == 0 and a in self.zero) else None
+            if ab is not None:
+                if val in self.active:
+                    read = {"setindex": "index", "setrow": "row", "setslice": "slice"}[st.prim]
+                    part = b.emit(read, [ab, *idx], Type("float", a.type.rank - len(idx)) if read == "index"
+                                  else Type("float", a.type.rank - 1 if read == "row" else 1))
+                    c = b.emit("copy", [part], part.type) if part.type.rank else part
+                b.emit(st.prim, [ab, const(0.0), *idx], None)
+        out_restore = _RestoreMark(st.line, self._restore(st, a, True))
+        b.out.append(out_restore)
+        if c is not None:
+            self.accumulate(b, val, c, {c})
+
+    def region(self, st: ir.Stmt, out: list[ir.Stmt], in_loop: bool) -> None:
+        b = Builder(self.fn, out, st.line)
+        saved_touched, self.touched = self.touched, set()
+        self.depth += 1
+        if isinstance(st, ir.For):
+            body = self.block(st.body, True)
+            self.depth -= 1
+            made: list[ir.Stmt] = []
+            hb = Builder(self.fn, made, st.line)
+            trips = hb.emit("trip_count", [st.lo, st.hi, st.step], INT, name="trips")
+            last = _int_op(hb, "sub", trips, ir.Const(1, INT))
+            start = _int_op(hb, "add", st.lo, _int_op(hb, "mul", last, st.step))
+            stop = _int_op(hb, "sub", st.lo, st.step)
+            rev = [ir.For(st.line, st.var, start, stop, _int_op(hb, "neg", st.step), body)]
+        elif isinstance(st, ir.While):
+            body = self.block(st.body, True)
+            self.depth -= 1
+            made = []
+            counter = ir.Var(self.fn.fresh("iterations"), INT, "user")
+            self.before[id(st)] = [ir.Op(st.line, counter, "id", [ir.Const(0, INT)])]
+            self.body_tail[id(st)] = [ir.Op(st.line, counter, "add", [counter, ir.Const(1, INT)])]
+            count = counter
+            if in_loop:
+                tape = self.tape(INT)
+                self.after[id(st)] = [ir.Op(st.line, None, "push", [tape, counter])]
+                count = ir.Var(self.fn.fresh("iterations"), INT, "user")
+                made.append(ir.Op(st.line, count, "pop", [tape]))
+            k = ir.Var(self.fn.fresh("k"), INT, "user")
+            rev = [ir.For(st.line, k, ir.Const(0, INT), count, ir.Const(1, INT), body)]
+        else:
+            then = self.block(st.then, in_loop)
+            orelse = self.block(st.orelse, in_loop)
+            self.depth -= 1
+            made = []
+            rev_tail: list[ir.Stmt] = []
+            cond = st.cond
+            inner_defs = ir.vars_written(st.then) | ir.vars_written(st.orelse)
+            if isinstance(cond, ir.Var) and (self.counts[cond] != 1 or cond in inner_defs or cond in self.fn.params):
+                decided = ir.Var(self.fn.fresh("took"), BOOL, "temp")
+                op = ir.Op(st.line, decided, "id", [cond])
+                self.before[id(st)] = [op]
+                cond = decided
+                if in_loop:
+                    rev_tail = [_RestoreMark(st.line, self._restore(op, decided, False))]
+            rev = [ir.If(st.line, cond, then, orelse)] + rev_tail
+        self.depth_exit(b, saved_touched)
+        out.extend(made)
+        out.extend(rev)
+
+    def depth_exit(self, b: Builder, saved_touched: set[ir.Var]) -> None:
+        """Leaving a region: at top level, zero-initialise the home adjoints it used."""
+        touched = self.touched
+        self.touched = saved_touched | touched
+        if self.depth == 0:
+            for v in sorted(touched & self.zero, key=lambda v: v.name):
+                self._init(b, v)
+
+    # ---- pruning and assembly ---------------------------------------------------------------
+    def prune(self, rev: list[ir.Stmt]) -> None:
+        """Keep the restores whose values the reverse sweep reads (to-be-recorded analysis)."""
+        values, shapes = set(), set()
+
+        def scan(stmts):
+            for st in ir.walk(stmts):
+                if isinstance(st, _RestoreMark):
+                    continue
+                if isinstance(st, ir.Op) and st.prim in ("zeros_like", "expand", "reshape_like"):
+                    shape_arg = st.args[0] if st.prim == "zeros_like" else st.args[1]
+                    shapes.add(shape_arg)
+                    rest = [a for a in st.args if a is not shape_arg]
+                else:
+                    rest = ir.operands(st)
+                    if isinstance(st, ir.Op) and PRIMS[st.prim].mutates:
+                        rest = rest[1:]
+                values.update(o for o in rest if isinstance(o, ir.Var))
+
+        scan(rev)
+        restores = [r for rs in self.restores.values() for r in rs]
+        changed = True
+        while changed:
+            changed = False
+            for r in restores:
+                if r.keep:
+                    continue
+                wanted = r.var in values or (not r.element and r.var in shapes and r.var.type.rank > 0)
+                if wanted:
+                    r.keep = True
+                    changed = True
+                    if r.element:
+                        shapes.add(r.var)
+                        index = r.stmt.args[2:]
+                        values.update(o for o in index if isinstance(o, ir.Var))
+
+    def restore_ops(self, r: _Restore) -> tuple[list[ir.Stmt], list[ir.Stmt]]:
+        """(forward ops pushing the old value, reverse ops popping it back)."""
+        st, line = r.stmt, r.stmt.line
+        if not r.element:
+            v = r.var
+            tape = self.tape(v.type)
+            return [ir.Op(line, None, "push", [tape, v])], [ir.Op(line, v, "pop", [tape])]
+        a, _, *idx = st.args
+        read = {"setindex": "index", "setrow": "row", "setslice": "slice"}[st.prim]
+        part_t = Type(a.type.dtype, 0 if read == "index" else (a.type.rank - 1 if read == "row" else 1))
+        old = ir.Var(self.fn.fresh("old"), part_t)
+        fwd: list[ir.Stmt] = [ir.Op(line, old, read, [a, *idx])]
+        if part_t.rank:
+            kept = ir.Var(self.fn.fresh("old"), part_t)
+            fwd.append(ir.Op(line, kept, "copy", [old]))
+            old = kept
+        tape = self.tape(part_t)
+        fwd.append(ir.Op(line, None, "push", [tape, old]))
+        back = ir.Var(self.fn.fresh("old"), part_t)
+        return fwd, [ir.Op(line, back, "pop", [tape]), ir.Op(line, None, st.prim, [a, back, *idx])]
+
+    def finish_reverse(self, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
+        out = []
+        for st in stmts:
+            if isinstance(st, _RestoreMark):
+                if st.restore.keep:
+                    out.extend(self.restore_ops(st.restore)[1])
+                continue
+            for region in ir.regions(st):
+                region[:] = self.finish_reverse(region)
+            out.append(st)
+        return out
+
+    def forward(self, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
+        """The primal statements with the kept pushes, loop counters and decision copies."""
+        out = []
+        for st in stmts:
+            if isinstance(st, ir.Return):
+                continue
+            for op in self.before.get(id(st), []):
+                out.extend(self._pushes(op))
+                out.append(op)
+            out.extend(self._pushes(st))
+            for region in ir.regions(st):
+                region[:] = self.forward(region)
+            if isinstance(st, ir.While):
+                st.body.extend(self.body_tail.get(id(st), []))
+            out.append(st)
+            out.extend(self.after.get(id(st), []))
+        return out
+
+    def _pushes(self, st: ir.Stmt) -> list[ir.Stmt]:
+        return [op for r in self.restores.get(id(st), []) if r.keep for op in self.restore_ops(r)[0]]
+
+
+def _int_op(b: Builder, prim: str, x: ir.Operand, y: ir.Operand | None = None) -> ir.Operand:
+    """Integer arithmetic for loop bounds, folding constants and identities."""
+    if prim == "neg":
+        return ir.Const(-x.value, INT) if isinstance(x, ir.Const) else b.emit("neg", [x], INT, name="t")
+    if isinstance(x, ir.Const) and isinstance(y, ir.Const):
+        return ir.Const({"add": x.value + y.value, "sub": x.value - y.value, "mul": x.value * y.value}[prim], INT)
+    if prim == "mul" and isinstance(y, ir.Const) and y.value == 1:
+        return x
+    if prim == "add" and isinstance(x, ir.Const) and x.value == 0:
+        return y
+    if prim in ("add", "sub") and isinstance(y, ir.Const) and y.value == 0:
+        return x
+    return b.emit(prim, [x, y], INT, name="t")
+
+
+def reverse(primal: ir.Function, wrt: list[str], vjp: bool) -> Gradient:
+    """The adjoint of ``primal`` w.r.t. the parameters ``wrt``.
+
+    With ``vjp`` the function takes one seed per result (after the primal's parameters);
+    otherwise the single scalar result is seeded with 1. It returns the primal results, then the
+    adjoints of ``wrt`` in order.
+    """
+    fn = copy.deepcopy(primal)
+    by_name = {p.name: p for p in fn.params}
+    wrt_vars = [by_name[name] for name in wrt]
+    ret = fn.body[-1]
+    assert isinstance(ret, ir.Return)
+    seeds: list[ir.Operand] = []
+    seed_params: list[ir.Var] = []
+    if vjp:
+        for k, t in enumerate(fn.result_types):
+            base = "seed" if len(fn.result_types) == 1 else f"seed{k}"
+            s = ir.Var(fn.fresh(base), Type(t.dtype, t.rank), "param")
+            seed_params.append(s)
+            seeds.append(s)
+    else:
+        seeds = [const(1.0)]
+    R = _Reverse(fn, wrt_vars, seeds)
+    captures: list[ir.Stmt] = []
+    keep = Builder(fn, captures, ret.line)
+    outputs: list[ir.Operand] = []
+    for v in ret.values:
+        if isinstance(v, ir.Var):
+            v = keep.emit("copy" if v.type.rank and v in R.mutated else "id", [v], v.type, name=v.name + "_out")
+        outputs.append(v)
+    top: list[ir.Stmt] = []
+    b = Builder(fn, top, ret.line)
+    for v, s in zip(ret.values, seeds):
+        R.accumulate(b, v, s, set())
+    top.extend(R.block(fn.body[:-1], False))
+    grads: list[ir.Operand] = []
+    for p in wrt_vars:
+        if p in R.home and p not in R.zero:
+            grads.append(R.home[p])
+        else:
+            grads.append(b.emit("zeros_like", [p], p.type, name=p.name + "_bar") if p.type.rank else const(0.0))
+    R.prune(top)
+    reverse_sweep = R.finish_reverse(top)
+    forward_sweep = R.forward(fn.body)
+    tapes = [ir.Op(0, t, "new_tape", []) for t in R.tapes.values()]
+    body = tapes + forward_sweep + captures + reverse_sweep + [ir.Return(ret.line, outputs + grads)]
+    adj = ir.Function(f"{primal.name}_grad", fn.params + seed_params,
+                      list(fn.param_types) + [Type(t.dtype, t.rank) for t in fn.result_types],
+                      body, list(fn.result_types) + [p.type for p in wrt_vars], True, fn.filename,
+                      taken=fn.taken)
+    fold_constants(adj)
+    eliminate_dead_code(adj)
+    return Gradient(adj, list(wrt), len(fn.result_types), R.active)
