@@ -21,7 +21,7 @@ _NUMBA_SCALAR = {"float": "_nb.float64", "int": "_nb.int64", "bool": "_nb.boolea
 
 HELPERS = {
     "_sigmoid": '''def _sigmoid(x):
-    return 0.5 * (_np.tanh(0.5 * x) + 1.0)''',
+    return 1.0 / (1.0 + _np.exp(-x))''',
     "_softplus": '''def _softplus(x):
     return _np.maximum(x, 0.0) + _np.log1p(_np.exp(-_np.abs(x)))''',
     "_logsumexp": '''def _logsumexp(x):
