@@ -16,6 +16,9 @@ from .builtins import RESERVED, SIGNATURES, BuiltinTypeError
 from .errors import AdError, Span
 from .types import BOOL, FLOAT, INT, Type, assignable, promote
 
+_INT_MAX = 2 ** 63 - 1
+_CONST_FUNCS = ("sqrt", "exp", "log", "sin", "cos")
+
 
 @dataclass
 class FuncInfo:
@@ -62,10 +65,37 @@ def _valid_name(name: str, span: Span, what: str) -> None:
 
 def _type_of(texpr: A.TypeExpr) -> Type:
     if texpr.base not in ("float", "int", "bool"):
-        raise _err(f"unknown type '{texpr.base}'", texpr.span, _nearest(texpr.base, ("float", "int", "bool")))
+        raise _err(f"unknown type '{texpr.base}'", texpr.span, _nearest(texpr.base, ("float", "int", "bool"))
+                   or "the types are float, int and bool, and arrays such as float[n] or int[n]")
     if texpr.base == "bool" and texpr.dims:
         raise _err("arrays of bool are not supported", texpr.span)
     return Type(texpr.base, len(texpr.dims), tuple(texpr.dims) if texpr.dims else None)
+
+
+def _int_literal(e: A.Num) -> None:
+    if e.is_int and e.value > _INT_MAX:
+        raise _err(f"integer literal {e.value} does not fit in a 64-bit int", e.span,
+                   "write it as a float, e.g. 1e20")
+
+
+def _assignments(stmts: list[A.Stmt], out: dict[str, Span] | None = None) -> dict[str, Span]:
+    """Every name a block binds (assignments and loop variables), with its first binding in source order."""
+    out = {} if out is None else out
+    for st in stmts:
+        if isinstance(st, A.Assign) and st.target.items is None:
+            out.setdefault(st.target.name, st.target.span)
+        elif isinstance(st, A.TupleAssign):
+            for name, span in zip(st.names, st.name_spans):
+                out.setdefault(name, span)
+        elif isinstance(st, A.For):
+            out.setdefault(st.var, st.span)
+        if isinstance(st, A.If):
+            for _, body in st.branches:
+                _assignments(body, out)
+            _assignments(st.orelse, out)
+        elif isinstance(st, (A.For, A.While, A.With)):
+            _assignments(st.body, out)
+    return out
 
 
 class _Scope:
@@ -79,6 +109,8 @@ class _Scope:
         self.defined: set[str] = set()
         self.loop_depth = 0
         self.loop_vars: list[str] = []
+        self.ended_loops: set[str] = set()
+        self.bound_later: dict[str, Span] = {}
         self.no_grad = 0
 
 
@@ -112,6 +144,7 @@ class Checker:
 
     def _const_value(self, e: A.Expr):
         if isinstance(e, A.Num):
+            _int_literal(e)
             e.type = INT if e.is_int else FLOAT
             return e.value
         if isinstance(e, A.Bool):
@@ -131,7 +164,10 @@ class Checker:
                         "**": lambda: a ** b, "//": lambda: a // b, "%": lambda: a % b}[e.op]()
             except (ZeroDivisionError, OverflowError, ValueError) as exc:
                 raise _err(f"constant expression fails: {exc}", e.span) from None
-        if isinstance(e, A.Call) and e.func in ("sqrt", "exp", "log", "sin", "cos") and len(e.args) == 1:
+        if isinstance(e, A.Call):
+            if e.func not in _CONST_FUNCS or len(e.args) != 1:
+                raise _err(f"'{e.func}(...)' cannot be used in a constant expression", e.span,
+                           "constants may call " + ", ".join(_CONST_FUNCS) + " with one argument")
             try:
                 return getattr(math, e.func)(self._const_value(e.args[0]))
             except (ValueError, OverflowError) as exc:
@@ -152,9 +188,11 @@ class Checker:
                 if isinstance(d, str):
                     _valid_name(d, p.type.span, "shape variable")
                     shape_vars.setdefault(d, (p.name, axis))
-        for d in shape_vars:
-            if d in seen:
-                raise _err(f"'{d}' is both a parameter and a shape variable", f.span)
+        for p in f.params:
+            if p.name in shape_vars:
+                raise _err(f"'{p.name}' is both a parameter and a shape variable", p.span,
+                           f"drop the parameter '{p.name}': its value comes from the shape of "
+                           f"'{shape_vars[p.name][0]}'")
         returns = [_type_of(t) for t in f.returns]
         return FuncInfo(f, params, returns, shape_vars)
 
@@ -187,11 +225,13 @@ class Checker:
         for d in info.shape_vars:
             s.types[d] = INT
             s.defined.add(d)
+        s.bound_later = _assignments(info.node.body)
         self.scope = s
         falls_through = self._block(info.node.body)
         if falls_through:
             last = info.node.body[-1]
-            raise _err(f"function '{info.name}' can reach its end without returning a value", last.span,
+            raise _err(f"function '{info.name}' can reach its end without returning a value",
+                       self._first_line(last),
                        f"add a 'return' at the end of '{info.name}'")
         info.locals = dict(s.types)
 
@@ -200,10 +240,19 @@ class Checker:
         for i, st in enumerate(stmts):
             if not self._stmt(st):
                 if i + 1 < len(stmts):
-                    raise _err("unreachable statement", stmts[i + 1].span,
+                    raise _err("unreachable statement", self._first_line(stmts[i + 1]),
                                "nothing after return, break or continue in the same block runs")
                 return False
         return True
+
+    def _first_line(self, st: A.Stmt) -> Span:
+        """The code on the first line of ``st`` (some statements' spans point inside the statement)."""
+        lines = self.module.source.splitlines()
+        if not 0 < st.span.line <= len(lines):
+            return st.span
+        text = lines[st.span.line - 1]
+        code = text.split("#", 1)[0] if '"' not in text and "'" not in text else text
+        return Span(st.span.line, len(text) - len(text.lstrip()) + 1, len(code.rstrip()) + 1)
 
     def _declare(self, name: str, t: Type, span: Span) -> None:
         s = self.scope
@@ -220,8 +269,11 @@ class Checker:
             old = s.types[name]
             if not assignable(old, t):
                 line = s.first_def[name].line
+                hint = "a variable keeps one type and rank; use a new name"
+                if old == INT and t == FLOAT:
+                    hint = f"to hold floats, make '{name}' a float from the start, e.g. '{name} = 0.0'"
                 raise _err(f"'{name}' has type {old} (from line {line}) and cannot be assigned a {t}", span,
-                           "a variable keeps one type and rank; use a new name")
+                           hint)
         else:
             _valid_name(name, span, "variable")
             s.types[name] = Type(t.dtype, t.rank)
@@ -232,6 +284,9 @@ class Checker:
         s = self.scope
         if isinstance(st, A.Assign):
             t = self._expr(st.value)
+            if isinstance(t, tuple) and st.target.items is None:
+                raise _err(f"cannot assign {len(t)} values {_fmt(t)} to one name", st.value.span,
+                           "unpack them into names, e.g. '" + ", ".join("abcdefgh"[:len(t)]) + " = ...'")
             if st.target.items is None:
                 self._declare(st.target.name, t, st.target.span)
             else:
@@ -239,6 +294,10 @@ class Checker:
             return True
         if isinstance(st, A.AugAssign):
             t = self._expr(st.value)
+            name = st.target.name
+            if st.target.items is None and not (name in s.types or name in self.consts or name in self.funcs):
+                raise _err(f"'{name}' is updated with '{st.op}=' before it is assigned", st.target.span,
+                           f"assign it first, e.g. '{name} = 0.0'")
             if st.target.items is None:
                 old = self._lookup(st.target.name, st.target.span)
                 self._arith_type(st.op, old, t, st.span)
@@ -255,8 +314,9 @@ class Checker:
                            "only calls of functions that return a tuple can be unpacked")
             if len(t) != len(st.names):
                 raise _err(f"cannot unpack {len(t)} values into {len(st.names)} names", st.value.span)
-            if len(set(st.names)) != len(st.names):
-                raise _err("a name appears twice on the left of '='", st.span)
+            for i, name in enumerate(st.names):
+                if name in st.names[:i]:
+                    raise _err(f"'{name}' appears twice on the left of '='", st.name_spans[i])
             for name, span, elem in zip(st.names, st.name_spans, t):
                 self._declare(name, elem, span)
             return True
@@ -265,10 +325,11 @@ class Checker:
             if len(st.values) != len(want):
                 raise _err(f"'{s.info.name}' returns {len(want)} value(s), this returns {len(st.values)}",
                            st.span)
-            for v, w in zip(st.values, want):
+            for i, (v, w) in enumerate(zip(st.values, want)):
                 t = self._expr(v)
                 if isinstance(t, tuple) or not assignable(w, t):
-                    raise _err(f"return value has type {_fmt(t)}, but '{s.info.name}' declares {w}", v.span)
+                    which = f"return value {i + 1}" if len(want) > 1 else "return value"
+                    raise _err(f"{which} has type {_fmt(t)}, but '{s.info.name}' declares {w}", v.span)
             return False
         if isinstance(st, (A.Break, A.Continue)):
             if s.loop_depth == 0:
@@ -350,6 +411,7 @@ class Checker:
         s.loop_depth -= 1
         s.loop_vars.pop()
         del s.types[st.var]
+        s.ended_loops.add(st.var)
         s.info.locals[f"{st.var}"] = INT
         s.defined = before
         return True
@@ -373,6 +435,12 @@ class Checker:
             return self.const_types[name]
         if name in self.funcs:
             raise _err(f"'{name}' is a function; call it with arguments", span)
+        if name in s.ended_loops:
+            raise _err(f"loop variable '{name}' does not exist after its loop", span,
+                       "copy it into another variable inside the loop if you need it later")
+        if name in s.bound_later:
+            raise _err(f"'{name}' is used before it is assigned", span,
+                       f"it is first assigned on line {s.bound_later[name].line}")
         cands = set(s.types) | set(self.consts)
         if name in ("true", "false"):
             hint = f"did you mean '{name.capitalize()}'?"
@@ -384,16 +452,17 @@ class Checker:
     def _element_type(self, target: A.Target) -> Type:
         base = self._lookup(target.name, target.span)
         if base.rank == 0:
-            raise _err(f"'{target.name}' is a {base}, not an array; it cannot be indexed", target.span)
+            raise _err(f"'{target.name}' has type {base}, not an array; it cannot be indexed", target.span)
         return self._index_type(base, target.items, target.span)
 
     def _element_write(self, target: A.Target, value: Type, span: Span) -> None:
         elem = self._element_type(target)
+        if elem.dtype == "int" and isinstance(value, Type) and value.dtype == "float":
+            raise _err(f"cannot store a float into the int array '{target.name}'", span,
+                       "convert with int(...)")
         if isinstance(value, tuple) or not (assignable(elem, value) or (value.rank == 0 and value.is_numeric
                                                                          and elem.dtype == "float")):
             raise _err(f"cannot store a {_fmt(value)} into {target.name}[...] of type {elem}", span)
-        if elem.dtype == "int" and value.dtype == "float":
-            raise _err(f"cannot store a float into the int array '{target.name}'", span, "convert with int(...)")
         self.scope.info.mutated.add(target.name)
 
     def _index_type(self, base: Type, items: list, span: Span) -> Type:
@@ -428,7 +497,7 @@ class Checker:
         if op == "@":
             if not (a.is_numeric and b.is_numeric) or a.rank == 0 or b.rank == 0 or a.rank > 2 or b.rank > 2:
                 raise _err(f"'@' needs 1-D or 2-D arrays, got {a} @ {b}", span,
-                           "use '*' to multiply by a scalar")
+                           "use '*' to multiply by a scalar" if 0 in (a.rank, b.rank) else None)
             return Type("float", {(2, 2): 2, (2, 1): 1, (1, 2): 1, (1, 1): 0}[(a.rank, b.rank)])
         dtype = promote(a, b)
         if dtype is None:
@@ -445,6 +514,7 @@ class Checker:
 
     def _expr_inner(self, e: A.Expr):
         if isinstance(e, A.Num):
+            _int_literal(e)
             return INT if e.is_int else FLOAT
         if isinstance(e, A.Bool):
             return BOOL
@@ -487,7 +557,10 @@ class Checker:
         if isinstance(e, A.Index):
             base = self._expr(e.base)
             if isinstance(base, tuple) or base.rank == 0:
-                raise _err(f"a {_fmt(base)} cannot be indexed", e.base.span)
+                what = f"a {_fmt(base)}"
+                if isinstance(e.base, A.Name):
+                    what = f"'{e.base.id}' has type {_fmt(base)}"
+                raise _err(f"{what}, not an array; it cannot be indexed", e.base.span)
             return self._index_type(base, e.items, e.span)
         if isinstance(e, A.Attr):
             base = self._expr(e.base)
@@ -522,6 +595,9 @@ class Checker:
                     raise _err(f"argument '{pname}' of '{e.func}' expects {ptype}, got {_fmt(t)}", arg.span)
             s.info.calls.append((e.func, e.func_span))
             return callee.result_type
+        if e.func in s.types or e.func in self.consts:
+            t = s.types.get(e.func) or self.const_types[e.func]
+            raise _err(f"'{e.func}' is a variable of type {t}, not a function", e.func_span)
         if e.func not in SIGNATURES:
             hint = _nearest(e.func, set(SIGNATURES) | set(self.funcs))
             raise _err(f"unknown function '{e.func}'", e.func_span, hint)
