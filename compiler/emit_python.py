@@ -335,7 +335,10 @@ class _Emitter:
                 self.lines.append(f"{inner}raise AssertionError({msg})")
             elif isinstance(st, ir.Return):
                 vals = [self.o(v) for v in st.values]
-                text = vals[0] if len(vals) == 1 else "(" + ", ".join(vals) + ("," if len(vals) == 1 else "") + ")"
+                if self.fn.returns_tuple or len(vals) != 1:
+                    text = "(" + ", ".join(vals) + ("," if len(vals) == 1 else "") + ")"
+                else:
+                    text = vals[0]
                 self.put(indent, f"return {text}", st.line)
 
     def predeclare(self, indent: str) -> None:

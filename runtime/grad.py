@@ -73,7 +73,7 @@ class Derivative:
 
     @cached_property
     def gradient(self) -> Gradient:
-        return reverse(self.f.ir, list(self.wrt), vjp=self.mode == "vjp")
+        return reverse(self.f.ir, list(self.wrt), vjp=self.mode == "vjp", with_value=self.mode != "grad")
 
     @property
     def ir(self) -> ir.Function:
@@ -103,7 +103,7 @@ class Derivative:
         elif seed is not None:
             raise GradientError(f"seed= is for adc.vjp; adc.{self.mode} seeds the scalar result with 1")
         raw = self.compiled.call(*values)
-        n = len(_result_types(self.f))
+        n = self.gradient.n_results
         primal, grads = raw[:n], list(raw[n:])
         if self.mode == "vjp":
             self._check_seed_shapes(primal, values[len(self.f.params):])

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..passes import eliminate_dead_code, fold_constants
-from ..passes.analysis import mutated
+from ..passes.analysis import mutated, substitute
 from ..primitives import PRIMS
 from ..types import BOOL, FLOAT, INT, Type
 from .activity import active_vars
@@ -96,6 +96,7 @@ class _Reverse:
         self.body_tail: dict[int, list[ir.Stmt]] = {}
         self.tapes: dict[tuple[str, int], ir.Var] = {}
         self.first_defs = self._first_defs()
+        self.recomputed: set[int] = set()
 
     # ---- analyses -------------------------------------------------------------------------
     def _locals(self) -> set[ir.Var]:
@@ -259,14 +260,54 @@ class _Reverse:
         return r
 
     # ---- the reverse walk -------------------------------------------------------------------
-    def block(self, stmts: list[ir.Stmt], in_loop: bool) -> list[ir.Stmt]:
+    def block(self, stmts: list[ir.Stmt], in_loop: bool, loop_body: bool = False) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
+        redo = self._recomputable(stmts) if loop_body else []
+        self.recomputed.update(id(op) for op in redo)
         for st in reversed(stmts):
             if isinstance(st, ir.Op):
                 self.op(st, out, in_loop)
             elif isinstance(st, (ir.For, ir.While, ir.If)):
                 self.region(st, out, in_loop)
-        return out
+        return self._replay(redo, out) + out
+
+    def _replay(self, redo: list[ir.Op], rev: list[ir.Stmt]) -> list[ir.Stmt]:
+        """Copies of the recomputable ops whose results the reverse body reads (transitively),
+        writing fresh names, so the forward copies stay dead unless the forward needs them."""
+        wanted = ir.vars_read(rev)
+        keep = []
+        for op in reversed(redo):
+            if op.target in wanted:
+                keep.append(ir.Op(op.line, op.target, op.prim, list(op.args)))
+                wanted.update(a for a in op.args if isinstance(a, ir.Var))
+        keep.reverse()
+        renamed = {op.target: ir.Var(self.fn.fresh(op.target.name), op.target.type, "temp") for op in keep}
+        for op in keep:
+            op.target = renamed[op.target]
+        substitute(keep + rev, renamed)
+        return keep
+
+    def _recomputable(self, body: list[ir.Stmt]) -> list[ir.Op]:
+        """Scalar temporaries of a loop body that the reverse sweep recomputes instead of taping.
+
+        At the top of each reverse iteration the state is rewound to the end of that forward
+        iteration, so an operation can be replayed there when none of its inputs is written at
+        or after it in the body (cheap scalar maths on the loop index and on arrays the loop does
+        not write, as in most numeric loops).
+        """
+        written_after: list[set[ir.Var]] = [set()] * (len(body) + 1)
+        for j in range(len(body) - 1, -1, -1):
+            here = set(ir.defined(body[j])) | ir.vars_written(list(ir.regions(body[j])) and
+                                                             [s for r in ir.regions(body[j]) for s in r])
+            written_after[j] = written_after[j + 1] | here
+        redo = []
+        for j, st in enumerate(body):
+            if not (isinstance(st, ir.Op) and st.target is not None and st.target.kind == "temp"
+                    and st.target.type.rank == 0 and PRIMS[st.prim].pure and self.counts[st.target] == 1):
+                continue
+            if all(not isinstance(a, ir.Var) or a not in written_after[j] for a in st.args):
+                redo.append(st)
+        return redo
 
     def op(self, st: ir.Op, out: list[ir.Stmt], in_loop: bool) -> None:
         b = Builder(self.fn, out, st.line)
@@ -275,7 +316,7 @@ class _Reverse:
             self.write(st, b, in_loop)
             return
         v = st.target
-        overwrite = in_loop or id(st) not in self.first_defs
+        overwrite = (in_loop or id(st) not in self.first_defs) and id(st) not in self.recomputed
         active = v in self.active and not st.nograd and st.prim in RULES
         g = self.take(b, v, overwrite) if v in self.active else None
         contribs, created = {}, set()
@@ -313,7 +354,7 @@ class _Reverse:
         saved_touched, self.touched = self.touched, set()
         self.depth += 1
         if isinstance(st, ir.For):
-            body = self.block(st.body, True)
+            body = self.block(st.body, True, True)
             self.depth -= 1
             made: list[ir.Stmt] = []
             hb = Builder(self.fn, made, st.line)
@@ -323,7 +364,7 @@ class _Reverse:
             stop = _int_op(hb, "sub", st.lo, st.step)
             rev = [ir.For(st.line, st.var, start, stop, _int_op(hb, "neg", st.step), body)]
         elif isinstance(st, ir.While):
-            body = self.block(st.body, True)
+            body = self.block(st.body, True, True)
             self.depth -= 1
             made = []
             counter = ir.Var(self.fn.fresh("iterations"), INT, "user")
@@ -471,12 +512,13 @@ def _int_op(b: Builder, prim: str, x: ir.Operand, y: ir.Operand | None = None) -
     return b.emit(prim, [x, y], INT, name="t")
 
 
-def reverse(primal: ir.Function, wrt: list[str], vjp: bool) -> Gradient:
+def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = True) -> Gradient:
     """The adjoint of ``primal`` w.r.t. the parameters ``wrt``.
 
     With ``vjp`` the function takes one seed per result (after the primal's parameters);
-    otherwise the single scalar result is seeded with 1. It returns the primal results, then the
-    adjoints of ``wrt`` in order.
+    otherwise the single scalar result is seeded with 1. It returns the primal results (unless
+    ``with_value`` is false: then the forward sweep keeps only what the reverse sweep needs),
+    then the adjoints of ``wrt`` in order.
     """
     fn = copy.deepcopy(primal)
     by_name = {p.name: p for p in fn.params}
@@ -516,11 +558,14 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool) -> Gradient:
     reverse_sweep = R.finish_reverse(top)
     forward_sweep = R.forward(fn.body)
     tapes = [ir.Op(0, t, "new_tape", []) for t in R.tapes.values()]
+    if not with_value:
+        captures, outputs = [], []
     body = tapes + forward_sweep + captures + reverse_sweep + [ir.Return(ret.line, outputs + grads)]
+    value_types = list(fn.result_types) if with_value else []
     adj = ir.Function(f"{primal.name}_grad", fn.params + seed_params,
                       list(fn.param_types) + [Type(t.dtype, t.rank) for t in fn.result_types],
-                      body, list(fn.result_types) + [p.type for p in wrt_vars], True, fn.filename,
+                      body, value_types + [p.type for p in wrt_vars], True, fn.filename,
                       taken=fn.taken)
     fold_constants(adj)
     eliminate_dead_code(adj)
-    return Gradient(adj, list(wrt), len(fn.result_types), R.active)
+    return Gradient(adj, list(wrt), len(value_types), R.active)
