@@ -81,3 +81,129 @@ def format_function(fn: ir.Function) -> str:
     lines = [f"def {fn.name}({params}) -> {ret}:"]
     lines.extend(format_block(fn.body) or ["    pass"])
     return "\n".join(lines)
+
+
+# ---- the readable listing: single-use temporaries folded back into expressions --------------
+_PREC = {"or": 1, "and": 2, "not": 3, "lt": 4, "le": 4, "gt": 4, "ge": 4, "eq": 4, "ne": 4,
+         "add": 5, "sub": 5, "mul": 6, "div": 6, "floordiv": 6, "mod": 6, "matmul": 6, "neg": 7,
+         "pow": 8}
+_ATOM = 9
+
+
+def _uses(fn: ir.Function) -> dict[ir.Var, int]:
+    counts: dict[ir.Var, int] = {}
+    for st in ir.walk(fn.body):
+        for o in ir.operands(st):
+            if isinstance(o, ir.Var):
+                counts[o] = counts.get(o, 0) + 1
+    return counts
+
+
+class _Readable:
+    """Prints an IR function with each temporary that is used once, in the same block and before
+    anything it reads changes, written inline at its use (``z_bar = y_bar * (y * (1.0 - y))``)."""
+
+    def __init__(self, fn: ir.Function):
+        self.fn = fn
+        self.uses = _uses(fn)
+
+    def _inlinable(self, st: ir.Stmt, block: list[ir.Stmt], k: int) -> bool:
+        if not (isinstance(st, ir.Op) and st.target is not None and st.target.kind == "temp"
+                and PRIMS[st.prim].pure and not st.nograd and self.uses.get(st.target) == 1):
+            return False
+        reads = {a for a in st.args if isinstance(a, ir.Var)}
+        for later in block[k + 1:]:
+            if st.target in ir.operands(later) and isinstance(later, (ir.Op, ir.Return, ir.Assert)):
+                return True
+            if any(v in reads for v in ir.defined(later)) or any(st.target in ir.vars_read(r) for r in ir.regions(later)):
+                return False
+            if any(v in reads for r in ir.regions(later) for v in ir.vars_written(r)):
+                return False
+            if st.target in ir.operands(later):
+                return False
+        return False
+
+    def expr(self, o: ir.Operand, env: dict) -> tuple[str, int]:
+        if isinstance(o, ir.Var) and o in env:
+            return env.pop(o)
+        return operand(o), _ATOM
+
+    def render(self, op: ir.Op, env: dict) -> tuple[str, int]:
+        parts = [self.expr(a, env) for a in op.args]
+        prec = _PREC.get(op.prim, _ATOM)
+
+        def wrap(p, need, right=False):
+            text, q = p
+            return f"({text})" if q < need or (right and q == need and op.prim in ("sub", "div", "pow")) else text
+
+        if op.prim in _PREC and len(parts) == 2:
+            sym = PRIMS[op.prim].fmt.replace("{0}", "").replace("{1}", "").strip()
+            left_need = prec + 1 if op.prim == "pow" else prec
+            return f"{wrap(parts[0], left_need)} {sym} {wrap(parts[1], prec, right=True)}", prec
+        if op.prim in ("neg", "not"):
+            sym = "-" if op.prim == "neg" else "not "
+            return f"{sym}{wrap(parts[0], prec + (op.prim == 'neg'))}", prec
+        texts = [t for t, _ in parts]
+        fmt = PRIMS[op.prim].fmt
+        if op.prim == "id":
+            return parts[0]
+        text = fmt.format(*texts, args=", ".join(texts), rest=", ".join(texts[1:]), rest2=", ".join(texts[2:]))
+        return text, _ATOM
+
+    def block(self, stmts: list[ir.Stmt], indent: str) -> list[str]:
+        out: list[str] = []
+        env: dict = {}
+        for k, st in enumerate(stmts):
+            if self._inlinable(st, stmts, k):
+                env[st.target] = self.render(st, env)
+                continue
+            if isinstance(st, ir.Op):
+                if st.prim == "push":
+                    text = f"push({self.expr(st.args[1], env)[0]})"
+                elif PRIMS[st.prim].mutates:
+                    shown = ir.Op(st.line, None, st.prim, list(st.args))
+                    text = self._mutation(shown, env)
+                else:
+                    text = f"{st.target.name} = {self.render(st, env)[0]}"
+                out.append(_with_line(text, st.line, indent))
+            elif isinstance(st, ir.Return):
+                values = ", ".join(self.expr(v, env)[0] for v in st.values)
+                out.append(_with_line(f"return {values}", st.line, indent))
+            elif isinstance(st, ir.Assert):
+                out.append(_with_line(f"assert {self.expr(st.cond, env)[0]}, {st.message!r}", st.line, indent))
+            else:
+                out.extend(self.region(st, indent, env))
+        return out
+
+    def _mutation(self, op: ir.Op, env: dict) -> str:
+        texts = [self.expr(a, env)[0] for a in op.args]
+        return PRIMS[op.prim].fmt.format(*texts, args=", ".join(texts), rest=", ".join(texts[1:]),
+                                         rest2=", ".join(texts[2:]))
+
+    def region(self, st: ir.Stmt, indent: str, env: dict) -> list[str]:
+        inner = indent + "    "
+        if isinstance(st, ir.For):
+            bounds = ", ".join(self.expr(x, env)[0] for x in (st.lo, st.hi, st.step))
+            return ([_with_line(f"for {st.var.name} in range({bounds}):", st.line, indent)]
+                    + (self.block(st.body, inner) or [inner + "pass"]))
+        if isinstance(st, ir.While):
+            if st.cond_body:
+                return ([_with_line("while True:", st.line, indent)] + self.block(st.cond_body, inner)
+                        + [f"{inner}if not {operand(st.cond)}: break"] + self.block(st.body, inner))
+            return ([_with_line(f"while {self.expr(st.cond, env)[0]}:", st.line, indent)]
+                    + (self.block(st.body, inner) or [inner + "pass"]))
+        lines = [_with_line(f"if {self.expr(st.cond, env)[0]}:", st.line, indent)]
+        lines += self.block(st.then, inner) or [inner + "pass"]
+        if st.orelse:
+            lines += [f"{indent}else:"] + self.block(st.orelse, inner)
+        return lines
+
+
+def format_readable(fn: ir.Function) -> str:
+    """The listing for people: like ``format_function``, with single-use temporaries inlined."""
+    params = ", ".join(f"{p.name}: {t}" for p, t in zip(fn.params, fn.param_types))
+    results = [str(t) for t in fn.result_types]
+    ret = f"({', '.join(results)})" if fn.returns_tuple or len(results) != 1 else results[0]
+    lines = [f"def {fn.name}({params}) -> {ret}:"]
+    lines.extend(_Readable(fn).block(fn.body, "    ") or ["    pass"])
+    return "\n".join(lines)

@@ -13,7 +13,7 @@ import numpy as np
 from ..compiler import ir
 from ..compiler.ad.reverse import Gradient, reverse
 from ..compiler.emit_python import EmitOptions, emit_module
-from ..compiler.printer import format_function
+from ..compiler.printer import format_readable
 from ..compiler.types import Type
 from . import args as argcheck
 from .jit import Compiled, compile_ir
@@ -174,7 +174,7 @@ def adjoint_source(f: Function, wrt=None, lang: str = "ad") -> str:
     scalar = not f.info.node.returns_tuple and f.info.returns[0] == Type("float")
     d = _derivative(f, wrt, "grad" if scalar else "vjp")
     if lang == "ad":
-        return format_function(d.ir)
+        return format_readable(d.ir)
     m = f.module
     header = f"adc {d.mode} of {f.name} w.r.t. {', '.join(d.wrt)}"
     return emit_module(d.ir, EmitOptions(m.boundscheck, d.ir.filename), header)[0]
