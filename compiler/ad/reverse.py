@@ -262,14 +262,20 @@ class _Reverse:
     # ---- the reverse walk -------------------------------------------------------------------
     def block(self, stmts: list[ir.Stmt], in_loop: bool, loop_body: bool = False) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
-        redo = self._recomputable(stmts) if loop_body else []
-        self.recomputed.update(id(op) for op in redo)
-        for st in reversed(stmts):
+        plan = self._recompute_plan(stmts) if loop_body else {}
+        self.recomputed.update(id(op) for ops in plan.values() for op in ops)
+        done_at: dict[int, int] = {len(stmts): 0}
+        for pos in range(len(stmts) - 1, -1, -1):
+            st = stmts[pos]
             if isinstance(st, ir.Op):
                 self.op(st, out, in_loop)
             elif isinstance(st, (ir.For, ir.While, ir.If)):
                 self.region(st, out, in_loop)
-        return self._replay(redo, out) + out
+            done_at[pos] = len(out)
+        for slot in sorted(plan, key=lambda s: done_at[s], reverse=True):
+            at = done_at[slot]
+            out[at:at] = self._replay(plan[slot], out[at:])
+        return out
 
     def _replay(self, redo: list[ir.Op], rev: list[ir.Stmt]) -> list[ir.Stmt]:
         """Copies of the recomputable ops whose results the reverse body reads (transitively),
@@ -287,27 +293,35 @@ class _Reverse:
         substitute(keep + rev, renamed)
         return keep
 
-    def _recomputable(self, body: list[ir.Stmt]) -> list[ir.Op]:
-        """Scalar temporaries of a loop body that the reverse sweep recomputes instead of taping.
+    def _recompute_plan(self, body: list[ir.Stmt]) -> dict[int, list[ir.Op]]:
+        """Values of a loop body that the reverse sweep recomputes instead of taping.
 
-        At the top of each reverse iteration the state is rewound to the end of that forward
-        iteration, so an operation can be replayed there when none of its inputs is written at
-        or after it in the body (cheap scalar maths on the loop index and on arrays the loop does
-        not write, as in most numeric loops).
+        Rewinding makes the state, after the reverse code of body position ``w``, equal to the
+        state before ``w`` ran forwards. So an operation at ``j`` can be replayed right after the
+        reverse code of the first later position that writes one of its inputs (or at the top of
+        the reverse iteration if none does), provided all its uses lie before that position.
+        Candidates: cheap scalar operations and views, assigned once and never written in place.
+        Typical numeric loops then tape only their loop-carried state.
         """
-        written_after: list[set[ir.Var]] = [set()] * (len(body) + 1)
-        for j in range(len(body) - 1, -1, -1):
-            here = set(ir.defined(body[j])) | ir.vars_written(list(ir.regions(body[j])) and
-                                                             [s for r in ir.regions(body[j]) for s in r])
-            written_after[j] = written_after[j + 1] | here
-        redo = []
+        n = len(body)
+        writes = [set(ir.defined(st)) | {v for r in ir.regions(st) for v in ir.vars_written(r)} for st in body]
+        reads = [{o for o in ir.operands(st) if isinstance(o, ir.Var)}
+                 | {v for r in ir.regions(st) for v in ir.vars_read(r)} for st in body]
+        slot: dict[ir.Var, int] = {}
+        plan: dict[int, list[ir.Op]] = {}
         for j, st in enumerate(body):
-            if not (isinstance(st, ir.Op) and st.target is not None and st.target.kind == "temp"
-                    and st.target.type.rank == 0 and PRIMS[st.prim].pure and self.counts[st.target] == 1):
+            if not (isinstance(st, ir.Op) and st.target is not None and st.target.kind in ("temp", "user")
+                    and self.counts[st.target] == 1 and st.target not in self.mutated
+                    and PRIMS[st.prim].pure and (st.target.type.rank == 0 or PRIMS[st.prim].view)):
                 continue
-            if all(not isinstance(a, ir.Var) or a not in written_after[j] for a in st.args):
-                redo.append(st)
-        return redo
+            inputs = {a for a in st.args if isinstance(a, ir.Var)}
+            at = min([w for w in range(j + 1, n) if writes[w] & inputs] + [slot[a] for a in inputs if a in slot],
+                     default=n)
+            last_use = max([u for u in range(j + 1, n) if st.target in reads[u]], default=j)
+            if at > last_use:
+                slot[st.target] = at
+                plan.setdefault(at, []).append(st)
+        return plan
 
     def op(self, st: ir.Op, out: list[ir.Stmt], in_loop: bool) -> None:
         b = Builder(self.fn, out, st.line)
@@ -316,7 +330,7 @@ class _Reverse:
             self.write(st, b, in_loop)
             return
         v = st.target
-        overwrite = (in_loop or id(st) not in self.first_defs) and id(st) not in self.recomputed
+        overwrite = in_loop or id(st) not in self.first_defs
         active = v in self.active and not st.nograd and st.prim in RULES
         g = self.take(b, v, overwrite) if v in self.active else None
         contribs, created = {}, set()
@@ -325,7 +339,8 @@ class _Reverse:
             contribs = RULES[st.prim](b, st, g)
             created = {o.target for o in out[start:] if isinstance(o, ir.Op) and o.target is not None}
         if overwrite:
-            out.append(_RestoreMark(st.line, self._restore(st, v, False)))
+            if id(st) not in self.recomputed:
+                out.append(_RestoreMark(st.line, self._restore(st, v, False)))
             if v in self.active:
                 self.reset(b, v)
         for k, c in contribs.items():
