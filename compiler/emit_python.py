@@ -93,6 +93,7 @@ class _Emitter:
         self.opts = options
         self.lines: list[str] = []
         self.helpers: set[str] = set()
+        self.hoisted: set[tuple[int, int]] = set()     # (op, axis) checked before its loop
 
     # ---- operands and expressions ------------------------------------------------------
     def o(self, x: ir.Operand) -> str:
@@ -113,6 +114,9 @@ class _Emitter:
         binary = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "floordiv": "//",
                   "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!=",
                   "and": "and", "or": "or"}
+        if p == "div" and scalar:
+            # Plain Python raises on a zero divisor; numpy and the JIT give inf/nan.
+            return f"_np.true_divide({a[0]}, {a[1]})"
         if p in binary:
             return f"{a[0]} {binary[p]} {a[1]}"
         if p in ("id", "stop_gradient"):
@@ -227,28 +231,63 @@ class _Emitter:
     def put(self, indent: str, text: str, line: int) -> None:
         self.lines.append(f"{indent}{text}  # line {line}" if line else f"{indent}{text}")
 
-    def bounds(self, indent: str, op: ir.Op, base: ir.Operand, idx: list[ir.Operand]) -> None:
+    def bounds(self, indent: str, op: ir.Op) -> None:
+        access = _access(op)
+        if not self.opts.boundscheck or access is None:
+            return
+        base, idx = access
+        for axis, i in enumerate(idx):
+            if (id(op), axis) not in self.hoisted:
+                self.check(indent, op, base, idx, axis, self.o(i))
+
+    def check(self, indent: str, op: ir.Op, base: ir.Var, idx: list[ir.Operand], axis: int, value: str) -> None:
+        name = base.name[:-4] if base.kind == "adjoint" and base.name.endswith("_bar") else base.name
+        where = f" (axis {axis})" if len(idx) > 1 else ""
+        msg = repr(f"index out of range for '{name}'{where} on line {op.line} of {self.opts.source_name}")
+        n = f"{base.name}.shape[{axis}]"
+        self.put(indent, f"if {value} < -{n} or {value} >= {n}: raise IndexError({msg})", op.line)
+
+    def hoist_checks(self, indent: str, loop: ir.For) -> None:
+        """Check indices that move with the loop counter once, before the loop.
+
+        An index ``i + c`` (``i`` the counter) into an array the loop does not rebind is in range
+        on every iteration iff it is at the first and last iteration; per-access checks in the
+        body would cost up to 3x on tight loops.
+        """
         if not self.opts.boundscheck:
             return
-        for axis, i in enumerate(idx):
-            name = base.name
-            shown = f"{name}[{', '.join(self.o(x) for x in idx)}]"
-            msg = repr(f"index out of range in {shown} (line {op.line} of {self.opts.source_name})")
-            n = f"{self.o(base)}.shape[{axis}]"
-            self.put(indent, f"if {self.o(i)} < -{n} or {self.o(i)} >= {n}: raise IndexError({msg})", op.line)
+        offset = {loop.var: 0}
+        for st in loop.body:
+            if (isinstance(st, ir.Op) and st.prim in ("add", "sub") and st.target is not None
+                    and st.target.kind == "temp" and st.args[0] in offset and isinstance(st.args[1], ir.Const)
+                    and st.args[1].type.dtype == "int"):
+                offset[st.target] = offset[st.args[0]] + (st.args[1].value if st.prim == "add" else -st.args[1].value)
+        rebound = {v for st in ir.walk(loop.body) if isinstance(st, ir.Op) and st.target is not None
+                   for v in [st.target]}
+        checks = []
+        for st in ir.walk(loop.body):
+            access = _access(st) if isinstance(st, ir.Op) else None
+            if access is None or access[0] in rebound:
+                continue
+            base, idx = access
+            for axis, i in enumerate(idx):
+                if isinstance(i, ir.Var) and i in offset and (id(st), axis) not in self.hoisted:
+                    self.hoisted.add((id(st), axis))
+                    checks.append((st, base, idx, axis, offset[i]))
+        if not checks:
+            return
+        lo, hi, step = self.o(loop.lo), self.o(loop.hi), self.o(loop.step)
+        last = self.fn.fresh(loop.var.name + "_last")
+        self.put(indent, f"{last} = {lo} + ({self.helper('_trip_count')}({lo}, {hi}, {step}) - 1) * {step}", loop.line)
+        self.put(indent, f"if {self.helper('_in_range')}({lo}, {hi}, {step}):", loop.line)
+        inner = indent + "    "
+        for st, base, idx, axis, off in checks:
+            for end in (lo, last):
+                self.check(inner, st, base, idx, axis, f"{end} + {off}" if off else end)
 
     def op(self, indent: str, op: ir.Op) -> None:
         p, a = op.prim, op.args
-        if p == "index":
-            self.bounds(indent, op, a[0], a[1:])
-        elif p == "row":
-            self.bounds(indent, op, a[0], a[1:2])
-        elif p == "setindex":
-            self.bounds(indent, op, a[0], a[2:])
-        elif p in ("setrow", "addrow"):
-            self.bounds(indent, op, a[0], a[2:3])
-        elif p == "addindex":
-            self.bounds(indent, op, a[0], a[2:])
+        self.bounds(indent, op)
         s = [self.o(x) for x in a]
         if p in ("setindex", "addindex"):
             eq = "=" if p == "setindex" else "+="
@@ -310,6 +349,7 @@ class _Emitter:
             if isinstance(st, ir.Op):
                 self.op(indent, st)
             elif isinstance(st, ir.For):
+                self.hoist_checks(indent, st)
                 self.put(indent, f"for {st.var.name} in range({self.o(st.lo)}, {self.o(st.hi)}, {self.o(st.step)}):",
                          st.line)
                 self.block(st.body, inner)
@@ -353,6 +393,20 @@ class _Emitter:
                             nested.setdefault(v.name, v)
         for v in sorted(nested.values(), key=lambda v: v.name):
             self.lines.append(f"{indent}{v.name} = {initial_value(v.type)}")
+
+
+def _access(op: ir.Op) -> tuple[ir.Var, list[ir.Operand]] | None:
+    """(array, index operands) of an element or row access, read or write."""
+    p, a = op.prim, op.args
+    if p == "index":
+        return a[0], a[1:]
+    if p == "row":
+        return a[0], a[1:2]
+    if p in ("setindex", "addindex"):
+        return a[0], a[2:]
+    if p in ("setrow", "addrow"):
+        return a[0], a[2:3]
+    return None
 
 
 def initial_value(t: Type) -> str:

@@ -97,6 +97,7 @@ class _Reverse:
         self.tapes: dict[tuple[str, int], ir.Var] = {}
         self.first_defs = self._first_defs()
         self.recomputed: set[int] = set()
+        self.reversed_loops: list[tuple[ir.For, ir.For]] = []
 
     # ---- analyses -------------------------------------------------------------------------
     def _locals(self) -> set[ir.Var]:
@@ -331,6 +332,9 @@ class _Reverse:
             return
         v = st.target
         overwrite = in_loop or id(st) not in self.first_defs
+        if self._running_sum(st):
+            self._accumulator(st, b, out, overwrite)
+            return
         active = v in self.active and not st.nograd and st.prim in RULES
         g = self.take(b, v, overwrite) if v in self.active else None
         contribs, created = {}, set()
@@ -345,6 +349,25 @@ class _Reverse:
                 self.reset(b, v)
         for k, c in contribs.items():
             self.accumulate(b, st.args[k], c, created)
+
+    def _running_sum(self, st: ir.Op) -> bool:
+        """``v = v + e`` or ``v = v - e`` on a variable with a home adjoint."""
+        v = st.target
+        return (st.prim in ("add", "sub") and st.args[0] is v and v in self.active and not st.nograd
+                and v not in self.local and v.type.rank == st.args[1].type.rank)
+
+    def _accumulator(self, st: ir.Op, b: Builder, out: list[ir.Stmt], overwrite: bool) -> None:
+        """The adjoint of ``v`` passes through ``v = v + e`` unchanged: only ``e`` gets one. So
+        running sums cost nothing in the reverse sweep and their adjoint stays loop-invariant."""
+        v, e = st.target, st.args[1]
+        if overwrite and id(st) not in self.recomputed:
+            out.append(_RestoreMark(st.line, self._restore(st, v, False)))
+        if self.depth == 0 and v in self.zero:
+            return
+        g = self._touch(b, v)
+        if e in self.local:
+            g = b.emit("copy" if v.type.rank else "id", [g], v.type, name=v.name + "_adj")
+        self.accumulate(b, e, g if st.prim == "add" else b.neg(g), set())
 
     def write(self, st: ir.Op, b: Builder, in_loop: bool) -> None:
         a, val, *idx = st.args
@@ -378,6 +401,7 @@ class _Reverse:
             start = _int_op(hb, "add", st.lo, _int_op(hb, "mul", last, st.step))
             stop = _int_op(hb, "sub", st.lo, st.step)
             rev = [ir.For(st.line, st.var, start, stop, _int_op(hb, "neg", st.step), body)]
+            self.reversed_loops.append((rev[0], st))
         elif isinstance(st, ir.While):
             body = self.block(st.body, True, True)
             self.depth -= 1
@@ -490,6 +514,30 @@ class _Reverse:
             out.append(st)
         return out
 
+    def run_forwards_where_possible(self) -> None:
+        """Run a reversed loop in its forward order when its iterations commute: no tape pops
+        inside, and every adjoint it writes is only ever accumulated into (``+=``), never read.
+        Backward traversal is a cost on some CPUs (store-to-load chains), and a forward order
+        also leaves the loop open to Numba's optimisations."""
+        for rev, fwd in self.reversed_loops:
+            body = list(ir.walk(rev.body))
+            if any(isinstance(s, ir.Op) and s.prim == "pop" for s in body):
+                continue
+            written = {v for s in body for v in ir.defined(s) if v.kind == "adjoint"}
+            if all(self._only_accumulates(s, written) for s in body):
+                rev.lo, rev.hi, rev.step = fwd.lo, fwd.hi, fwd.step
+                rev.body[:] = _flip_scatter_runs(rev.body)
+
+    @staticmethod
+    def _only_accumulates(st: ir.Stmt, written: set[ir.Var]) -> bool:
+        reads = [o for o in ir.operands(st) if isinstance(o, ir.Var) and o in written]
+        if not reads:
+            return not (isinstance(st, ir.Op) and st.target in written and st.prim != "add")
+        if isinstance(st, ir.Op) and PRIMS[st.prim].mutates and st.prim.startswith("add"):
+            return st.args[0] in written and st.args[0] not in st.args[1:]
+        return (isinstance(st, ir.Op) and st.prim == "add" and st.target is st.args[0]
+                and st.args[1] is not st.target and st.args[1] not in written)
+
     def forward(self, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
         """The primal statements with the kept pushes, loop counters and decision copies."""
         out = []
@@ -510,6 +558,23 @@ class _Reverse:
 
     def _pushes(self, st: ir.Stmt) -> list[ir.Stmt]:
         return [op for r in self.restores.get(id(st), []) if r.keep for op in self.restore_ops(r)[0]]
+
+
+def _flip_scatter_runs(stmts: list[ir.Stmt]) -> list[ir.Stmt]:
+    """Reverse each run of consecutive in-place accumulations. They commute; after a loop's
+    direction is flipped, flipping them too keeps each iteration's last store away from the next
+    iteration's first read of the same element (a store-to-load stall otherwise)."""
+    out: list[ir.Stmt] = []
+    run: list[ir.Stmt] = []
+    for st in stmts + [None]:
+        if isinstance(st, ir.Op) and st.prim in ("addto", "addindex", "addrow", "addslice"):
+            run.append(st)
+            continue
+        out.extend(reversed(run))
+        run = []
+        if st is not None:
+            out.append(st)
+    return out
 
 
 def _int_op(b: Builder, prim: str, x: ir.Operand, y: ir.Operand | None = None) -> ir.Operand:
@@ -571,6 +636,7 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
             grads.append(b.emit("zeros_like", [p], p.type, name=p.name + "_bar") if p.type.rank else const(0.0))
     R.prune(top)
     reverse_sweep = R.finish_reverse(top)
+    R.run_forwards_where_possible()
     forward_sweep = R.forward(fn.body)
     tapes = [ir.Op(0, t, "new_tape", []) for t in R.tapes.values()]
     if not with_value:
