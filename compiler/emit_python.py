@@ -55,8 +55,8 @@ HELPERS = {
     "_where_eq": '''def _where_eq(x, m):
     mask = (x == m) * 1.0
     return mask / _np.sum(mask)''',
-    "_grow": '''def _grow(tape):
-    bigger = _np.empty(2 * tape.shape[0], dtype=tape.dtype)
+    "_grow": '''def _grow(tape, needed):
+    bigger = _np.empty(max(needed, 2 * tape.shape[0]), dtype=tape.dtype)
     bigger[:tape.shape[0]] = tape
     return bigger''',
 }
@@ -300,8 +300,10 @@ class _Emitter:
             self.put(indent, f"{s[0]} += {s[1]}", op.line)
         elif p == "fill":
             self.put(indent, f"{s[0]}[...] = {s[1]}", op.line)
-        elif p == "push":
+        elif p in ("push", "push_reserved"):
             self.push(indent, op)
+        elif p == "reserve":
+            self.reserve(indent, op)
         elif p == "pop":
             self.pop(indent, op)
         elif p == "new_tape":
@@ -324,14 +326,22 @@ class _Emitter:
             self.put(indent, f"{tape.name}.append(_np.ascontiguousarray({self.o(value)}))", op.line)
             return
         count = tape.name + "_n"
-        grow = self.helper("_grow")
-        msg = repr(f"the tape of the loop at line {op.line} of {self.opts.source_name} outgrew the memory "
-                   f"limit ({TAPE_LIMIT_BYTES // 2**20} MiB)")
-        self.put(indent, f"if {count} == {tape.name}.shape[0]:", op.line)
-        self.lines.append(f"{indent}    if {tape.name}.nbytes * 2 > {TAPE_LIMIT_BYTES}: raise MemoryError({msg})")
-        self.lines.append(f"{indent}    {tape.name} = {grow}({tape.name})")
+        if op.prim == "push":
+            self.grow(indent, op, f"{count} + 1")
         self.put(indent, f"{tape.name}[{count}] = {self.o(value)}", op.line)
         self.put(indent, f"{count} += 1", op.line)
+
+    def grow(self, indent: str, op: ir.Op, needed: str) -> None:
+        """Make room on a scalar tape (doubling), or raise MemoryError naming the loop's line."""
+        tape = op.args[0].name
+        msg = repr(f"the tape of the loop at line {op.line} of {self.opts.source_name} outgrew the memory "
+                   f"limit ({TAPE_LIMIT_BYTES // 2**20} MiB)")
+        self.put(indent, f"if {needed} > {tape}.shape[0]:", op.line)
+        self.lines.append(f"{indent}    if {needed} * {tape}.itemsize > {TAPE_LIMIT_BYTES}: raise MemoryError({msg})")
+        self.lines.append(f"{indent}    {tape} = {self.helper('_grow')}({tape}, {needed})")
+
+    def reserve(self, indent: str, op: ir.Op) -> None:
+        self.grow(indent, op, f"{op.args[0].name}_n + {self.o(op.args[1])}")
 
     def pop(self, indent: str, op: ir.Op) -> None:
         tape = op.args[0]

@@ -322,11 +322,16 @@ class Lowerer:
         elif len(items) == 1:
             self.op("setrow", [base, value, self.expr(items[0])], None)
         else:
+            # T[i, j] = r on a 3-D array: write into the sub-array T[i], then store that back into
+            # T. Rows are values in the IR (the copy pass copies a row that is written), so a
+            # write into T[i] alone would never reach T.
             idx = self._items(items)
-            sub = base
+            subs = [base]
             for i in idx[:-1]:
-                sub = self.op("row", [sub, i], Type(base.type.dtype, sub.type.rank - 1))
-            self.op("setrow", [sub, value, idx[-1]], None)
+                subs.append(self.op("row", [subs[-1], i], Type(base.type.dtype, subs[-1].type.rank - 1)))
+            self.op("setrow", [subs[-1], value, idx[-1]], None)
+            for parent, sub, i in reversed(list(zip(subs, subs[1:], idx))):
+                self.op("setrow", [parent, sub, i], None)
 
     def _if(self, branches, orelse) -> None:
         (cond_e, body), rest = branches[0], branches[1:]
@@ -433,6 +438,10 @@ class Lowerer:
             prim = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "mod",
                     "@": "matmul", "**": "pow"}[e.op]
             self.line = e.span.line
+            if prim == "matmul":
+                a, b = self._float_operands(a, b)
+            elif prim == "pow":
+                a = self.coerce(a, t)
             return self.op(prim, [a, b], t)
         if isinstance(e, A.UnaryOp):
             a = self.expr(e.operand)
@@ -501,10 +510,13 @@ class Lowerer:
 
     def _builtin(self, name: str, args: list[ir.Operand], t: Type) -> ir.Operand:
         op = self.op
-        if name in UNARY_MATH:
-            return op(name, args, t)
-        if name in ("maximum", "minimum", "pow", "dot", "outer", "norm", "logsumexp", "prod", "zeros",
-                    "ones", "arange"):
+        if name in UNARY_MATH or name == "pow":
+            # numpy keeps int arrays int (sign, floor, power) and Numba's int ** int is an
+            # integer power, so an int argument of a float-valued function becomes float first.
+            return op(name, [self.coerce(args[0], t), *args[1:]], t)
+        if name in ("dot", "outer"):
+            return op(name, self._float_operands(*args), t)
+        if name in ("maximum", "minimum", "norm", "logsumexp", "prod", "zeros", "ones", "arange"):
             return op(name, args, t)
         if name == "sum":
             return op("sum", args, t)
@@ -552,6 +564,10 @@ class Lowerer:
             z, label = args
             return op("sub", [op("logsumexp", [z], FLOAT), op("index", [z, label], FLOAT)], FLOAT)
         raise AssertionError(f"builtin {name} has no lowering")
+
+    def _float_operands(self, *args: ir.Operand) -> list[ir.Operand]:
+        """Products of arrays run through numpy's dot, which Numba allows on float arrays only."""
+        return [self.coerce(a, FLOAT) for a in args]
 
     def _mean(self, x: ir.Operand) -> ir.Operand:
         total = self.op("sum", [x], FLOAT)

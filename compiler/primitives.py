@@ -100,7 +100,10 @@ PRIMS: dict[str, Prim] = _table(
     Prim("addslice", "{0}[{2}:{3}] += {1}", pure=False, mutates=True, ad_only=True),
     Prim("new_tape", "tape()", pure=False, ad_only=True),
     Prim("push", "push({1})", pure=False, mutates=True, ad_only=True),
+    Prim("push_reserved", "push({1})", pure=False, mutates=True, ad_only=True),
+    Prim("reserve", "reserve({1})", pure=False, mutates=True, ad_only=True),
     Prim("pop", "pop()", pure=False, ad_only=True),
 )
 
 MUTATING = {name for name, p in PRIMS.items() if p.mutates}
+TAPE_PRIMS = {"new_tape", "push", "push_reserved", "reserve", "pop"}   # the order protocol of the sweeps

@@ -26,7 +26,7 @@ def format_op(op: ir.Op) -> str:
     args = [operand(a) for a in op.args]
     text = prim.fmt.format(*args, args=", ".join(args), rest=", ".join(args[1:]),
                            rest2=", ".join(args[2:]))
-    if op.prim == "push":
+    if op.prim in ("push", "push_reserved"):
         text = f"push({args[1]})"
     if op.target is not None:
         text = f"{op.target.name} = {text}"
@@ -158,7 +158,7 @@ class _Readable:
                 env[st.target] = self.render(st, env)
                 continue
             if isinstance(st, ir.Op):
-                if st.prim == "push":
+                if st.prim in ("push", "push_reserved"):
                     text = f"push({self.expr(st.args[1], env)[0]})"
                 elif PRIMS[st.prim].mutates:
                     shown = ir.Op(st.line, None, st.prim, list(st.args))

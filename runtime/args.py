@@ -17,11 +17,16 @@ class ArgumentError(TypeError):
     """A call's arguments do not match the function's parameters."""
 
 
+_INT64_MIN, _INT64_MAX = -2 ** 63, 2 ** 63 - 1
+
+
 def _shape_text(t: Type) -> str:
     return str(t) if t.dims else f"{t.dtype} array of rank {t.rank}"
 
 
 def _scalar(fname: str, name: str, t: Type, value):
+    if type(value) is float and t.dtype == "float":      # the common case, kept cheap
+        return value
     if isinstance(value, np.ndarray):
         if value.ndim != 0:
             raise ArgumentError(f"{fname}(): parameter '{name}' expects a {t} scalar, "
@@ -35,16 +40,28 @@ def _scalar(fname: str, name: str, t: Type, value):
         raise ArgumentError(f"{fname}(): parameter '{name}' expects {t.dtype}, got bool")
     if t.dtype == "int":
         if isinstance(value, numbers.Integral):
+            if not _INT64_MIN <= int(value) <= _INT64_MAX:
+                raise ArgumentError(f"{fname}(): parameter '{name}' expects int (64-bit), got {value!r}, "
+                                    "which is out of range")
             return int(value)
         raise ArgumentError(f"{fname}(): parameter '{name}' expects int, got {type(value).__name__} {value!r}")
     if isinstance(value, numbers.Real):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ArgumentError(f"{fname}(): parameter '{name}' expects float, got {value!r}, "
+                                "which is too large for a float") from None
     raise ArgumentError(f"{fname}(): parameter '{name}' expects float, got {type(value).__name__}")
 
 
+_DTYPES = {"float": np.dtype(np.float64), "int": np.dtype(np.int64)}
+
+
 def _array(fname: str, name: str, t: Type, value, shapes: dict[str, tuple[str, int, int]]):
+    ready = (type(value) is np.ndarray and value.dtype == _DTYPES[t.dtype] and value.flags.c_contiguous
+             and value.flags.writeable)
     try:
-        arr = np.asarray(value)
+        arr = value if ready else np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise ArgumentError(f"{fname}(): parameter '{name}' expects {_shape_text(t)}, "
                             f"got a value numpy cannot turn into an array ({exc})") from None
@@ -64,12 +81,19 @@ def _array(fname: str, name: str, t: Type, value, shapes: dict[str, tuple[str, i
                 raise ArgumentError(f"{fname}(): parameter '{name}' expects {t}, got shape {arr.shape}: "
                                     f"{dim} = {bound} from '{other}' (axis {other_axis}) but {size} here")
             shapes.setdefault(dim, (name, axis, size))
-    dtype = np.float64 if t.dtype == "float" else np.int64
-    return np.ascontiguousarray(arr, dtype=dtype)
+    if ready:
+        return arr
+    out = np.ascontiguousarray(arr, dtype=_DTYPES[t.dtype])
+    # Compiled code is specialised for writable arrays; a read-only one would not match it.
+    return out if out.flags.writeable else out.copy()
 
 
 def prepare(fname: str, params: list[tuple[str, Type]], args: tuple, kwargs: dict) -> list:
     """Check and normalise call arguments (positional or by name) for ``params``."""
+    if not kwargs and len(args) == len(params):
+        shapes: dict[str, tuple[str, int, int]] = {}
+        return [_scalar(fname, name, t, v) if t.rank == 0 else _array(fname, name, t, v, shapes)
+                for (name, t), v in zip(params, args)]
     names = [n for n, _ in params]
     if len(args) > len(params):
         raise ArgumentError(f"{fname}() takes {len(params)} argument(s) ({', '.join(names)}), got {len(args)}")

@@ -552,9 +552,40 @@ class _Reverse:
                 region[:] = self.forward(region)
             if isinstance(st, ir.While):
                 st.body.extend(self.body_tail.get(id(st), []))
+            if isinstance(st, ir.For):
+                out.extend(self._reserve(st))
             out.append(st)
             out.extend(self.after.get(id(st), []))
         return out
+
+    def _reserve(self, loop: ir.For) -> list[ir.Stmt]:
+        """Size the scalar tapes a counted loop pushes to once, before it runs (its trip count is
+        known at entry), so the pushes inside need no capacity check. Pushes inside nested loops
+        cannot be counted; a tape with any keeps its checks."""
+        per_trip: Counter = Counter()
+        uncounted: set[ir.Var] = set()
+
+        def count(stmts, nested):
+            for st in stmts:
+                if isinstance(st, ir.Op) and st.prim == "push" and st.args[0].kind == "tape":
+                    (uncounted.add(st.args[0]) if nested else per_trip.update([st.args[0]]))
+                for region in ir.regions(st):
+                    count(region, nested or isinstance(st, (ir.For, ir.While)))
+
+        count(loop.body, False)
+        tapes = {t for t in per_trip if t not in uncounted}
+        if not tapes:
+            return []
+        for st in ir.walk(loop.body):
+            if isinstance(st, ir.Op) and st.prim == "push" and st.args[0] in tapes:
+                st.prim = "push_reserved"
+        made: list[ir.Stmt] = []
+        b = Builder(self.fn, made, loop.line)
+        trips = b.emit("trip_count", [loop.lo, loop.hi, loop.step], INT, name="trips")
+        for tape in sorted(tapes, key=lambda t: t.name):
+            need = _int_op(b, "mul", trips, ir.Const(per_trip[tape], INT))
+            made.append(ir.Op(loop.line, None, "reserve", [tape, need]))
+        return made
 
     def _pushes(self, st: ir.Stmt) -> list[ir.Stmt]:
         return [op for r in self.restores.get(id(st), []) if r.keep for op in self.restore_ops(r)[0]]

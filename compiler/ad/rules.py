@@ -58,7 +58,9 @@ ZERO = {"sign", "floor", "lt", "le", "gt", "ge", "eq", "ne", "not", "and", "or",
 
 
 def differentiable_args(op: ir.Op) -> tuple[int, ...]:
-    return ARGS.get(op.prim, ())
+    """The operand indices ``op`` is differentiable in. Variadic primitives (``pack``, ``full``)
+    register every index they may have, so keep only those this op has."""
+    return tuple(k for k in ARGS.get(op.prim, ()) if k < len(op.args))
 
 
 # ---- structure --------------------------------------------------------------------------

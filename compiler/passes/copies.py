@@ -3,7 +3,8 @@
 Arrays are values in .ad, but copying on every assignment would be slow. An assignment or a
 view (``b = a``, ``r = A[i]``, ``x[lo:hi]``, ``A.T``, ``reshape``) only needs a copy when either
 side is later written in place; a parameter written in place is copied on entry, so no call
-ever changes its caller's arrays.
+ever changes its caller's arrays. Results are copied when they may share memory with an argument
+or with another result, since the caller can write into what it gets back.
 """
 from __future__ import annotations
 
@@ -36,3 +37,42 @@ def insert_copies(fn: ir.Function) -> None:
 
     entry = [ir.Op(0, p, "copy", [p]) for p in fn.params if p in written]
     fn.body = entry + visit(fn.body)
+    _copy_shared_results(fn, written)
+
+
+def _storage(fn: ir.Function, written: set[ir.Var]) -> dict[ir.Var, set[ir.Var]]:
+    """For each array variable, the arrays whose memory it may share: a view shares its
+    source's, anything else owns its own. Flow-insensitive, so a variable assigned twice gets
+    the union. A parameter written in place was copied on entry and owns its memory."""
+    owners: dict[ir.Var, set[ir.Var]] = {p: {p} for p in fn.params if p not in written}
+    ops = [st for st in ir.walk(fn.body) if isinstance(st, ir.Op) and st.target is not None
+           and st.target.type.rank > 0]
+    changed = True
+    while changed:
+        changed = False
+        for op in ops:
+            src = op.args[0] if op.args and isinstance(op.args[0], ir.Var) else None
+            new = owners.get(src, {src}) if PRIMS[op.prim].view and src is not None else {op.target}
+            have = owners.setdefault(op.target, set())
+            if not new <= have:
+                have |= new
+                changed = True
+    return owners
+
+
+def _copy_shared_results(fn: ir.Function, written: set[ir.Var]) -> None:
+    ret = fn.body[-1]
+    assert isinstance(ret, ir.Return)
+    owners = _storage(fn, written)
+    taken = {p for p in fn.params if p not in written}
+    values = []
+    for v in ret.values:
+        if isinstance(v, ir.Var) and v.type.rank > 0:
+            mine = owners.get(v, {v})
+            if mine & taken:
+                out = ir.Var(fn.fresh(v.name + "_out"), v.type)
+                fn.body.insert(len(fn.body) - 1, ir.Op(ret.line, out, "copy", [v]))
+                v = out
+            taken |= mine
+        values.append(v)
+    ret.values = values

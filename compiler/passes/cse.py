@@ -3,7 +3,8 @@
 Two pure operations with the same primitive and the same operands compute the same value when
 every operand is assigned once; the later one is replaced by the earlier one if the earlier one
 dominates it (same block or an enclosing block, earlier). ``no_grad`` is part of the key so that
-merging never changes which values carry derivatives.
+merging never changes which values carry derivatives. Copies are never merged: each exists to be
+an array of its own.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def eliminate_common_subexpressions(fn: ir.Function) -> None:
             if isinstance(st, ir.Op):
                 st.args = [mapping.get(a, a) if isinstance(a, ir.Var) else a for a in st.args]
                 p = PRIMS[st.prim]
-                if (p.pure and st.target in stable and st.target.kind == "temp"
+                if (p.pure and st.prim != "copy" and st.target in stable and st.target.kind == "temp"
                         and all(isinstance(a, ir.Const) or a in stable for a in st.args)):
                     key = _key(st)
                     if key in seen:

@@ -10,9 +10,7 @@ derivatives.
 from __future__ import annotations
 
 from .. import ir
-from ..primitives import PRIMS
-
-_ROOT_PRIMS = {"push", "pop", "new_tape"}
+from ..primitives import PRIMS, TAPE_PRIMS
 
 
 def _mark(stmts: list[ir.Stmt], live_vars: set[ir.Var], live: set[int]) -> bool:
@@ -28,7 +26,7 @@ def _mark(stmts: list[ir.Stmt], live_vars: set[ir.Var], live: set[int]) -> bool:
         if isinstance(st, ir.Op):
             p = PRIMS[st.prim]
             dest = st.args[0] if p.mutates else st.target
-            is_live = st.prim in _ROOT_PRIMS or (dest is not None and dest in live_vars)
+            is_live = st.prim in TAPE_PRIMS or (dest is not None and dest in live_vars)
         elif isinstance(st, (ir.Return, ir.Assert)):
             is_live = True
         else:
@@ -36,10 +34,10 @@ def _mark(stmts: list[ir.Stmt], live_vars: set[ir.Var], live: set[int]) -> bool:
         if is_live:
             live.add(id(st))
             reads = ir.operands(st)
-            if isinstance(st, ir.Op) and PRIMS[st.prim].mutates and st.prim != "push":
+            if isinstance(st, ir.Op) and PRIMS[st.prim].mutates and st.prim not in TAPE_PRIMS:
                 reads = reads[1:]
             live_vars.update(o for o in reads if isinstance(o, ir.Var))
-            if isinstance(st, ir.Op) and PRIMS[st.prim].mutates and st.prim != "push":
+            if isinstance(st, ir.Op) and PRIMS[st.prim].mutates and st.prim not in TAPE_PRIMS:
                 live_vars.add(st.args[0])
             grew = True
     return grew
