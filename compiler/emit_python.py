@@ -337,7 +337,7 @@ class _Emitter:
         msg = repr(f"the tape of the loop at line {op.line} of {self.opts.source_name} outgrew the memory "
                    f"limit ({TAPE_LIMIT_BYTES // 2**20} MiB)")
         self.put(indent, f"if {needed} > {tape}.shape[0]:", op.line)
-        self.lines.append(f"{indent}    if {needed} * {tape}.itemsize > {TAPE_LIMIT_BYTES}: raise MemoryError({msg})")
+        self.lines.append(f"{indent}    if ({needed}) * {tape}.itemsize > {TAPE_LIMIT_BYTES}: raise MemoryError({msg})")
         self.lines.append(f"{indent}    {tape} = {self.helper('_grow')}({tape}, {needed})")
 
     def reserve(self, indent: str, op: ir.Op) -> None:
