@@ -250,9 +250,10 @@ class _Emitter:
     def hoist_checks(self, indent: str, loop: ir.For) -> None:
         """Check indices that move with the loop counter once, before the loop.
 
-        An index ``i + c`` (``i`` the counter) into an array the loop does not rebind is in range
-        on every iteration iff it is at the first and last iteration; per-access checks in the
-        body would cost up to 3x on tight loops.
+        An index ``i + c`` (``i`` the counter) into an array the loop does not rebind, read or
+        written by a statement that runs on every iteration (not under an ``if`` or in an inner
+        loop), is in range on every iteration iff it is at the first and last one; per-access
+        checks in the body would cost up to 3x on tight loops.
         """
         if not self.opts.boundscheck:
             return
@@ -265,7 +266,7 @@ class _Emitter:
         rebound = {v for st in ir.walk(loop.body) if isinstance(st, ir.Op) and st.target is not None
                    for v in [st.target]}
         checks = []
-        for st in ir.walk(loop.body):
+        for st in loop.body:
             access = _access(st) if isinstance(st, ir.Op) else None
             if access is None or access[0] in rebound:
                 continue

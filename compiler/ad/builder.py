@@ -19,13 +19,16 @@ def const(value: float) -> ir.Const:
 
 
 class Builder:
-    def __init__(self, fn: ir.Function, out: list[ir.Stmt], line: int = 0):
+    def __init__(self, fn: ir.Function, out: list[ir.Stmt], line: int = 0, made: set | None = None):
         self.fn = fn
         self.out = out
         self.line = line
+        self.made = made if made is not None else set()   # every value this builder created
 
     def new(self, base: str, t: Type, kind: str = "temp") -> ir.Var:
-        return ir.Var(self.fn.fresh(base), Type(t.dtype, t.rank), kind)
+        v = ir.Var(self.fn.fresh(base), Type(t.dtype, t.rank), kind)
+        self.made.add(v)
+        return v
 
     def emit(self, prim: str, args: list[ir.Operand], t: Type | None, target: ir.Var | None = None,
              name: str = "d") -> ir.Var | None:

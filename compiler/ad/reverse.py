@@ -98,6 +98,7 @@ class _Reverse:
         self.first_defs = self._first_defs()
         self.recomputed: set[int] = set()
         self.reversed_loops: list[tuple[ir.For, ir.For]] = []
+        self.made: set[ir.Var] = set()          # values created by the reverse sweep itself
 
     # ---- analyses -------------------------------------------------------------------------
     def _locals(self) -> set[ir.Var]:
@@ -203,6 +204,11 @@ class _Reverse:
             if entry is None:
                 if c.type.rank < arg.type.rank:
                     c = b.emit("expand", [c, arg], arg.type)
+                    created.add(c)
+                elif isinstance(c, ir.Var) and c not in self.made:
+                    # A primal value or a home adjoint: either may change (a pop, an in-place
+                    # add) before this binding is consumed, so keep a snapshot.
+                    c = b.emit("copy" if c.type.rank else "id", [c], c.type)
                     created.add(c)
                 if arg.kind == "user" and isinstance(c, ir.Var):
                     named = ir.Var(self.fn.fresh(arg.name + "_bar"), arg.type, "adjoint")
@@ -325,7 +331,7 @@ class _Reverse:
         return plan
 
     def op(self, st: ir.Op, out: list[ir.Stmt], in_loop: bool) -> None:
-        b = Builder(self.fn, out, st.line)
+        b = Builder(self.fn, out, st.line, self.made)
         p = PRIMS[st.prim]
         if p.mutates:
             self.write(st, b, in_loop)
@@ -388,14 +394,14 @@ class _Reverse:
             self.accumulate(b, val, c, {c})
 
     def region(self, st: ir.Stmt, out: list[ir.Stmt], in_loop: bool) -> None:
-        b = Builder(self.fn, out, st.line)
+        b = Builder(self.fn, out, st.line, self.made)
         saved_touched, self.touched = self.touched, set()
         self.depth += 1
         if isinstance(st, ir.For):
             body = self.block(st.body, True, True)
             self.depth -= 1
             made: list[ir.Stmt] = []
-            hb = Builder(self.fn, made, st.line)
+            hb = Builder(self.fn, made, st.line, self.made)
             trips = hb.emit("trip_count", [st.lo, st.hi, st.step], INT, name="trips")
             last = _int_op(hb, "sub", trips, ir.Const(1, INT))
             start = _int_op(hb, "add", st.lo, _int_op(hb, "mul", last, st.step))
@@ -580,7 +586,7 @@ class _Reverse:
             if isinstance(st, ir.Op) and st.prim == "push" and st.args[0] in tapes:
                 st.prim = "push_reserved"
         made: list[ir.Stmt] = []
-        b = Builder(self.fn, made, loop.line)
+        b = Builder(self.fn, made, loop.line, self.made)
         trips = b.emit("trip_count", [loop.lo, loop.hi, loop.step], INT, name="trips")
         for tape in sorted(tapes, key=lambda t: t.name):
             need = _int_op(b, "mul", trips, ir.Const(per_trip[tape], INT))
@@ -655,7 +661,7 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
             v = keep.emit("copy" if v.type.rank and v in R.mutated else "id", [v], v.type, name=v.name + "_out")
         outputs.append(v)
     top: list[ir.Stmt] = []
-    b = Builder(fn, top, ret.line)
+    b = Builder(fn, top, ret.line, R.made)
     for v, s in zip(ret.values, seeds):
         R.accumulate(b, v, s, set())
     top.extend(R.block(fn.body[:-1], False))
