@@ -95,6 +95,7 @@ class _Reverse:
         self.after: dict[int, list[ir.Stmt]] = {}
         self.body_tail: dict[int, list[ir.Stmt]] = {}
         self.tapes: dict[tuple[str, int], ir.Var] = {}
+        self.fixed: set[ir.Var] = set()         # assigned once, outside loops, never written in place
         self.first_defs = self._first_defs()
         self.recomputed: set[int] = set()
         self.reversed_loops: list[tuple[ir.For, ir.For]] = []
@@ -132,6 +133,8 @@ class _Reverse:
                 if isinstance(st, ir.Op) and st.target is not None and not PRIMS[st.prim].mutates:
                     if not in_loop and st.target not in seen:
                         first.add(id(st))
+                        if self.counts[st.target] == 1 and st.target not in self.mutated:
+                            self.fixed.add(st.target)
                 for v in ir.defined(st):
                     seen.add(v)
                 for region in ir.regions(st):
@@ -205,13 +208,14 @@ class _Reverse:
                 if c.type.rank < arg.type.rank:
                     c = b.emit("expand", [c, arg], arg.type)
                     created.add(c)
-                elif isinstance(c, ir.Var) and c not in self.made:
+                elif isinstance(c, ir.Var) and c not in self.made and c not in self.fixed:
                     # A primal value or a home adjoint: either may change (a pop, an in-place
                     # add) before this binding is consumed, so keep a snapshot.
                     c = b.emit("copy" if c.type.rank else "id", [c], c.type)
                     created.add(c)
                 if arg.kind == "user" and isinstance(c, ir.Var):
                     named = ir.Var(self.fn.fresh(arg.name + "_bar"), arg.type, "adjoint")
+                    self.made.add(named)
                     b.emit("id", [c], None, target=named)
                     self.env[arg] = _Local(named, c in created)
                 else:
