@@ -72,7 +72,7 @@ def _max_min(args):
         return Type(args[0].dtype, 0)
     for i, a in enumerate(args):
         if a.rank != 0:
-            raise BuiltinTypeError(f"max/min of two values takes scalars (got {a}); "
+            raise BuiltinTypeError(f"two values must be scalars (got {a}); "
                                    "use maximum/minimum for arrays", i)
         _numeric(a, i)
     return Type("float" if "float" in (args[0].dtype, args[1].dtype) else "int")
@@ -121,19 +121,19 @@ def _arange(args):
 
 def _len(args):
     if args[0].rank == 0:
-        raise BuiltinTypeError(f"len() needs an array, got {args[0]}", 0)
+        raise BuiltinTypeError(f"needs an array, got {args[0]}", 0)
     return INT
 
 
 def _to_float(args):
     if args[0].rank != 0 or not args[0].is_numeric:
-        raise BuiltinTypeError(f"float() takes a scalar number, got {args[0]}", 0)
+        raise BuiltinTypeError(f"takes a scalar number, got {args[0]}", 0)
     return FLOAT
 
 
 def _to_int(args):
     if args[0].rank != 0 or not args[0].is_numeric:
-        raise BuiltinTypeError(f"int() takes a scalar number, got {args[0]}", 0)
+        raise BuiltinTypeError(f"takes a scalar number, got {args[0]}", 0)
     return INT
 
 
@@ -144,7 +144,7 @@ def _transpose(args):
 
 def _reshape(args):
     if args[0].rank == 0:
-        raise BuiltinTypeError(f"reshape() needs an array, got {args[0]}", 0)
+        raise BuiltinTypeError(f"needs an array, got {args[0]}", 0)
     for i, a in enumerate(args[1:], 1):
         _int(a, i)
     return Type(args[0].dtype, len(args) - 1)

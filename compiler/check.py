@@ -174,7 +174,19 @@ class Checker:
                 raise _err(f"constant expression fails: {exc}", e.span) from None
         raise _err("a constant must be a literal or arithmetic on literals and other constants", e.span)
 
+    def _constant_dims(self, texpr: A.TypeExpr) -> None:
+        """A module constant used as a dimension (``float[N]``) stands for its value."""
+        for k, d in enumerate(texpr.dims):
+            if isinstance(d, str) and d in self.consts:
+                value = self.consts[d]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise _err(f"dimension '{d}' is the constant {value!r}, not a size", texpr.span,
+                               "a dimension is a name bound from the arguments or a non-negative int")
+                texpr.dims[k] = value
+
     def _signature(self, f: A.FuncDef) -> FuncInfo:
+        for texpr in [p.type for p in f.params] + list(f.returns):
+            self._constant_dims(texpr)
         params, seen = [], set()
         shape_vars: dict[str, tuple[str, int]] = {}
         for p in f.params:
@@ -509,7 +521,7 @@ class Checker:
                            "use floor(a / b) for floats" if op == "//" else None)
             return INT
         if op in ("/", "**"):
-            dtype = "float" if not (op == "**" and dtype == "int" and a.rank == 0 and b.rank == 0) else "int"
+            dtype = "float"      # as in Python, 2 / 4 and 2 ** -1 are not integers
         return Type(dtype, max(a.rank, b.rank))
 
     def _expr_inner(self, e: A.Expr):

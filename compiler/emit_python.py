@@ -129,13 +129,12 @@ class _Emitter:
             return f"not {a[0]}"
         if p == "pow":
             ex = op.args[1]
+            base = self.float_(op.args[0])
             if isinstance(ex, ir.Const) and ex.value == 2:
-                return f"{a[0]} * {a[0]}"
+                return f"{base} * {base}"
             if isinstance(ex, ir.Const) and ex.value == 1:
-                return a[0]
-            if scalar and op.args[0].type.dtype == "int" and ex.type.dtype == "int":
-                return f"{a[0]} ** {a[1]}"
-            return f"_np.power({self.float_(op.args[0])}, {a[1]})"
+                return base
+            return f"_np.power({base}, {a[1]})"
         if p == "matmul":
             return f"_np.dot({a[0]}, {a[1]})"
         if p in ("sin", "cos", "tan", "exp", "log", "log1p", "expm1", "sqrt", "tanh", "floor", "sign"):

@@ -46,6 +46,12 @@ def _wrt_names(f: Function, wrt) -> tuple[str, ...]:
     return names
 
 
+def _describe(seed) -> str:
+    if isinstance(seed, (tuple, list)):
+        return f"a {type(seed).__name__} of {len(seed)}"
+    return f"an array of shape {np.shape(seed)}" if np.ndim(seed) else "a scalar"
+
+
 def _result_types(f: Function) -> list[Type]:
     return list(f.info.returns)
 
@@ -86,15 +92,23 @@ class Derivative:
                           m.boundscheck, m.jit)
 
     def _seeds(self, seed, values) -> list:
+        """The checked seeds. They are checked together with the (already checked) arguments, so
+        a seed's shape variables must agree with the sizes the parameters bound: a seed of the
+        wrong shape is reported before the compiled code could fail on it mid-computation."""
         results = _result_types(self.f)
         if seed is None:
             raise GradientError(f"adc.vjp of {self.f.name}() needs seed=..., shaped like its result "
                                 f"({', '.join(map(str, results))})")
-        seeds = list(seed) if self.f.info.node.returns_tuple else [seed]
-        if len(seeds) != len(results):
-            raise GradientError(f"{self.f.name}() returns {len(results)} values; seed has {len(seeds)}")
+        as_tuple = isinstance(seed, (tuple, list))
+        seeds = list(seed) if self.f.info.node.returns_tuple and as_tuple else [seed]
+        if len(seeds) != len(results) or (self.f.info.node.returns_tuple and not as_tuple):
+            raise GradientError(f"{self.f.name}() returns {len(results)} values "
+                                f"({', '.join(map(str, results))}); seed= must be a tuple of "
+                                f"{len(results)} seeds, one shaped like each, got {_describe(seed)}")
         names = [f"seed[{k}]" if len(results) > 1 else "seed" for k in range(len(results))]
-        return argcheck.prepare(f"vjp of {self.f.name}", list(zip(names, results)), tuple(seeds), {})
+        checked = argcheck.prepare(f"vjp of {self.f.name}", self.f.params + list(zip(names, results)),
+                                   tuple(values) + tuple(seeds), {})
+        return checked[len(values):]
 
     def __call__(self, *args, out=None, accumulate: bool = False, seed=None, **kwargs):
         values = argcheck.prepare(self.f.name, self.f.params, args, kwargs)
@@ -132,6 +146,8 @@ class Derivative:
         for name, g, buf in zip(self.wrt, grads, outs):
             if not isinstance(buf, np.ndarray):
                 raise GradientError(f"out= for '{name}' must be a numpy array, got {type(buf).__name__}")
+            if buf.dtype.kind != "f":
+                raise GradientError(f"out= for '{name}' must be a float array, got dtype {buf.dtype}")
             if buf.shape != np.shape(g):
                 raise GradientError(f"out= for '{name}' has shape {buf.shape}, the gradient has shape {np.shape(g)}")
             if accumulate:

@@ -68,8 +68,11 @@ class Module:
         functions = self.__dict__.get("functions", {})
         if name in functions:
             return functions[name]
-        raise AttributeError(f"module {self.filename!r} has no function '{name}'"
+        raise AttributeError(f"module {self.__dict__.get('filename', '?')!r} has no function '{name}'"
                              f" (functions: {', '.join(functions) or 'none'})")
+
+    def __reduce__(self):
+        return (Module, (self.source, self.filename, self.boundscheck, self.jit))
 
     def __dir__(self):
         return list(super().__dir__()) + list(self.functions)
