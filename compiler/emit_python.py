@@ -213,6 +213,10 @@ class _Emitter:
             return f"({a[0]} > 0) * 1.0"
         if p == "tie":
             return f"({a[0]} > {a[1]}) * 1.0 + ({a[0]} == {a[1]}) * 0.5"
+        if p == "xlogy":
+            if scalar:
+                return f"0.0 if {a[0]} == 0.0 else {a[0]} * _np.log({a[1]})"
+            return f"_np.where({a[0]} == 0.0, 0.0, {a[0]} * _np.log({a[1]}))"
         if p == "safe_div":
             return f"{a[0]} / {a[1]} if {a[1]} != 0.0 else 0.0"
         if p == "expand":

@@ -155,6 +155,19 @@ class Lowerer:
             frame.vars[d] = v
             self.op("dim", [frame.vars[pname], ir.Const(axis, INT)], None, v)
 
+    def _check_shapes(self, frame: _Frame, callee: str) -> None:
+        """Calls between .ad functions get the same shape checks as calls from Python: every
+        dimension named or written in the callee's signature must match its argument."""
+        for pname, ptype in frame.info.params:
+            for axis, d in enumerate(ptype.dims or ()):
+                if isinstance(d, str) and frame.info.shape_vars[d] == (pname, axis):
+                    continue
+                want = frame.vars[d] if isinstance(d, str) else ir.Const(d, INT)
+                size = self.op("dim", [frame.vars[pname], ir.Const(axis, INT)], INT)
+                same = self.op("eq", [size, want], BOOL)
+                self.block.append(ir.Assert(self.line, same, f"{callee}(): argument '{pname}' has the wrong "
+                                                             f"size on axis {axis} (expected {d})"))
+
     def _body(self, frame: _Frame) -> None:
         body = frame.info.node.body
         early = _contains(body[:-1], A.Return, True) or not isinstance(body[-1], A.Return)
@@ -176,6 +189,7 @@ class Lowerer:
         self.frames.append(frame)
         saved_line = self.line
         self._bind_shapes(frame)
+        self._check_shapes(frame, e.func)
         self._body(frame)
         self.line = saved_line
         self.frames.pop()
@@ -377,6 +391,9 @@ class Lowerer:
         if len(args) == 2:
             args.append(ir.Const(1, INT))
         lo, hi, step = [a if isinstance(a, ir.Const) else self.op("id", [a], INT) for a in args]
+        if isinstance(step, ir.Var):
+            nonzero = self.op("ne", [step, ir.Const(0, INT)], BOOL)
+            self.block.append(ir.Assert(st.span.line, nonzero, "range() step must not be zero"))
         ivar = self.var(self.frame.prefix + st.var, INT, "user")
         self.frame.vars[st.var] = ivar
         loop, early = self._loop_ctx(st.body)

@@ -91,6 +91,7 @@ PRIMS: dict[str, Prim] = _table(
     _fn("heaviside", ad_only=True),
     _fn("tie", ad_only=True),
     _fn("safe_div", ad_only=True),
+    _fn("xlogy", ad_only=True),
     _fn("where_eq", ad_only=True),
     _fn("prod_others", ad_only=True),
     _fn("trip_count", ad_only=True),

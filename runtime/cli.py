@@ -157,22 +157,33 @@ def _table(rows: list[tuple[str, str, str]], title: str) -> None:
         (len(r[0]) for r in rows), default=0))).print(table)
 
 
+def _compile_targets(m, adc, no_grad: bool):
+    """(label, compile thunk) for every forward pass and, for functions with a scalar float
+    result, their gradient w.r.t. all float parameters (what ``adc.grad(f)`` compiles)."""
+    for name, fn in m.functions.items():
+        yield name, fn.compile
+        scalar = not fn.info.node.returns_tuple and str(fn.result_type) == "float"
+        if not no_grad and scalar and any(t.dtype == "float" for _, t in fn.params):
+            yield f"{name} (grad)", lambda fn=fn: adc.grad(fn).compiled
+
+
 def cmd_compile(args) -> int:
     m = _load(args.file, boundscheck=not args.no_boundscheck)
     rows: list[tuple[str, str, str]] = []
     failed = []
     total = 0.0
-    for name, fn in m.functions.items():
+    adc = _adc()
+    for label, target in _compile_targets(m, adc, args.no_grad):
         try:
-            c = fn.compile()
-        except _adc().AdError:
+            c = target()
+        except adc.AdError:
             raise
         except Exception as exc:    # a failure inside Numba: report it, go on with the others
-            rows.append((name, "-", "failed"))
-            failed.append((name, exc))
+            rows.append((label, "-", "failed"))
+            failed.append((label, exc))
             continue
         total += c.seconds
-        rows.append((name, f"{c.seconds:.3f}", "cached" if c.cached else "compiled"))
+        rows.append((label, f"{c.seconds:.3f}", "cached" if c.cached else "compiled"))
     n_cached = sum(r[2] == "cached" for r in rows)
     n_cold = sum(r[2] == "compiled" for r in rows)
     title = f"{args.file}: {len(rows)} function{'s' if len(rows) != 1 else ''}"
@@ -241,9 +252,9 @@ def cmd_run(args) -> int:
         raise CliError(str(exc)) from None
     except AssertionError as exc:
         raise CliError(f"assertion failed: {exc}") from None
-    except (ArithmeticError, IndexError) as exc:
+    except (ArithmeticError, IndexError, MemoryError, ValueError) as exc:
         raise CliError(f"{fn.name}() failed at run time: {type(exc).__name__}: {exc}") from None
-    except (adc.AdError, TypeError, ValueError) as exc:
+    except (adc.AdError, TypeError) as exc:
         if args.grad is None:
             raise
         raise CliError(str(exc)) from None
@@ -301,12 +312,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("compile", help="compile every function (fills the cache), report timings",
-                       description="Compile the forward pass of every function in FILE with Numba, "
-                                   "filling the on-disk cache ($ADC_CACHE_DIR), and report per function "
-                                   "the time taken and whether it was served from the cache.")
+                       description="Compile every function in FILE with Numba (its forward pass and, when "
+                                   "it returns a scalar float, its gradient w.r.t. all float parameters), "
+                                   "filling the on-disk cache ($ADC_CACHE_DIR), and report for each the "
+                                   "time taken and whether it was served from the cache.")
     p.add_argument("file", metavar="FILE.ad")
     p.add_argument("--no-boundscheck", action="store_true",
                    help="leave index checks out of the generated code")
+    p.add_argument("--no-grad", action="store_true", help="compile forward passes only")
     p.set_defaults(run=cmd_compile)
 
     p = sub.add_parser("graph", help="print a function's IR (explicit graph), as text or Graphviz DOT",

@@ -81,9 +81,9 @@ def _div(b, op, g):
 @rule("pow", args=(0, 1))
 def _pow(b, op, g):
     x, p = op.args
-    out = {0: b.mul(g, p, b.pow(x, b.sub(p, const(1.0))))}
+    out = {} if isinstance(p, ir.Const) and p.value == 0 else {0: b.mul(g, p, b.pow(x, b.sub(p, const(1.0))))}
     if isinstance(p, ir.Var):
-        out[1] = b.mul(g, op.target, b.call("log", x))
+        out[1] = b.mul(g, b.call("xlogy", op.target, x))      # x ** p * log(x), 0 where x ** p is 0
     return out
 
 

@@ -189,7 +189,7 @@ def test_compile_cold_then_cached_then_only_edited_function(capsys, tmp_path, mo
     src.write_text(TWO)
     names = ("alpha", "beta")
 
-    code, out, err = run(capsys, "compile", src)
+    code, out, err = run(capsys, "compile", src, "--no-grad")
     assert code == 0, err
     assert _statuses(out, names) == {"alpha": "compiled", "beta": "compiled"}, out
     assert "2 compiled, 0 cached" in out
@@ -197,7 +197,7 @@ def test_compile_cold_then_cached_then_only_edited_function(capsys, tmp_path, mo
     _forget_generated(cache)
     for mod in ("rich", "rich.console", "rich.table"):   # and the plain-text table without rich
         monkeypatch.setitem(sys.modules, mod, None)
-    code, out, err = run(capsys, "compile", src)
+    code, out, err = run(capsys, "compile", src, "--no-grad")
     assert code == 0, err
     assert _statuses(out, names) == {"alpha": "cached", "beta": "cached"}, out
     assert "0 compiled, 2 cached" in out
@@ -206,9 +206,21 @@ def test_compile_cold_then_cached_then_only_edited_function(capsys, tmp_path, mo
 
     _forget_generated(cache)
     src.write_text(TWO.replace("sum(x) * c", "sum(x) * c + 1.0"))
-    code, out, err = run(capsys, "compile", src)
+    code, out, err = run(capsys, "compile", src, "--no-grad")
     assert code == 0, err
     assert _statuses(out, names) == {"alpha": "cached", "beta": "compiled"}, out
+
+
+def test_compile_also_compiles_gradients_of_scalar_functions(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("ADC_CACHE_DIR", str(tmp_path / "cache"))
+    src = tmp_path / "one.ad"
+    src.write_text("def alpha(x: float[n]) -> float:\n    return sum(x * x)\n\n"
+                   "def pair(x: float[n]) -> (float, float):\n    return sum(x), 1.0\n")
+    code, out, err = run(capsys, "compile", src)
+    assert code == 0, err
+    assert re.search(r"alpha \(grad\)\s+\d+\.\d{3}\s+compiled", out) or "alpha (grad)" in out, out
+    assert "pair (grad)" not in out                        # a tuple result has no default gradient
+    assert "3 compiled, 0 cached" in out
 
 
 # ---- graph ---------------------------------------------------------------------------------
