@@ -233,7 +233,7 @@ class _Reverse:
             elif c.type.rank < arg.type.rank:
                 b.emit("expand", [c, arg], None, target=vb)
             else:
-                b.emit("copy", [c], None, target=vb)
+                b.emit("id" if c in created else "copy", [c], None, target=vb)
             self.zero.discard(arg)
             return
         vb = self._touch(b, arg)
