@@ -14,7 +14,8 @@ import math
 import os
 from dataclasses import dataclass
 
-from . import ir
+from . import fusion, ir
+from .passes.analysis import use_counts
 from .types import Type
 
 _NUMBA_SCALAR = {"float": "_nb.float64", "int": "_nb.int64", "bool": "_nb.boolean"}
@@ -94,6 +95,8 @@ class _Emitter:
         self.lines: list[str] = []
         self.helpers: set[str] = set()
         self.hoisted: set[tuple[int, int]] = set()     # (op, axis) checked before its loop
+        self.uses = use_counts(fn.body)
+        self.fused: dict[ir.Var, ir.Op] = {}           # elementwise ops computed inside a later loop
 
     # ---- operands and expressions ------------------------------------------------------
     def o(self, x: ir.Operand) -> str:
@@ -213,10 +216,14 @@ class _Emitter:
             return f"({a[0]} > 0) * 1.0"
         if p == "tie":
             return f"({a[0]} > {a[1]}) * 1.0 + ({a[0]} == {a[1]}) * 0.5"
-        if p == "xlogy":
-            if scalar:
-                return f"0.0 if {a[0]} == 0.0 else {a[0]} * _np.log({a[1]})"
-            return f"_np.where({a[0]} == 0.0, 0.0, {a[0]} * _np.log({a[1]}))"
+        if p in ("pow_dx", "pow_dp"):
+            # Branch-free, so one text serves scalars, arrays and broadcasts: where p == 0 the
+            # exponent p - 1 becomes 0, so 0 * x ** 0 = 0 instead of 0 * inf; where x == 0 and
+            # p >= 0, log's argument becomes 1, so x ** p * log(1) = 0 instead of 1 * -inf.
+            x, e = self.float_(op.args[0]), a[1]
+            if p == "pow_dx":
+                return f"{e} * _np.power({x}, {e} - 1.0 + ({e} == 0))"
+            return f"{a[2]} * _np.log({x} + (({x} == 0.0) & ({e} >= 0)))"
         if p == "safe_div":
             return f"{a[0]} / {a[1]} if {a[1]} != 0.0 else 0.0"
         if p == "expand":
@@ -359,8 +366,13 @@ class _Emitter:
         if not stmts:
             self.lines.append(indent + "pass")
         inner = indent + "    "
+        self.fused.update(fusion.plan(stmts, self.uses))
         for st in stmts:
-            if isinstance(st, ir.Op):
+            if isinstance(st, ir.Op) and st.target in self.fused:
+                continue
+            if fusion.is_loop_op(st) and any(a in self.fused for a in st.args):
+                self.fused_loop(indent, st)
+            elif isinstance(st, ir.Op):
                 self.op(indent, st)
             elif isinstance(st, ir.For):
                 self.hoist_checks(indent, st)
@@ -394,6 +406,63 @@ class _Emitter:
                 else:
                     text = vals[0]
                 self.put(indent, f"return {text}", st.line)
+
+    # ---- fused elementwise loops ------------------------------------------------------
+    def fused_loop(self, indent: str, st: ir.Op) -> None:
+        """One loop for an elementwise expression tree (or ``target += tree``), so no temporary
+        array is made per operation. A shape guard falls back to numpy's own broadcasting
+        (size-1 axes, or the numpy error for mismatched shapes)."""
+        accumulate = st.prim == "addto"
+        rank = st.args[0].type.rank if accumulate else st.target.type.rank
+        idx = [f"_i{k}" for k in range(rank)]
+        leaves: list[tuple[ir.Var, list[str]]] = []
+        if accumulate:
+            value = self.element(st.args[1], idx, leaves)
+            target, ref = st.args[0].name, st.args[0]
+        else:
+            value = self.element_op(st, idx, leaves)
+            target = st.target.name
+            ref = next(v for v, axes in leaves if axes == idx)
+        guard = [f"{v.name}.shape[{j}] == {ref.name}.shape[{idx.index(a)}]"
+                 for v, axes in leaves if v is not ref for j, a in enumerate(axes)]
+        inner = indent + "    " if guard else indent
+        if guard:
+            self.put(indent, f"if {' and '.join(dict.fromkeys(guard))}:", st.line)
+        if not accumulate:
+            self.put(inner, f"{target} = _np.empty({ref.name}.shape)", st.line)
+        for k, i in enumerate(idx):
+            self.put(inner + "    " * k, f"for {i} in range({ref.name}.shape[{k}]):", st.line)
+        self.put(inner + "    " * rank, f"{target}[{', '.join(idx)}] {'+=' if accumulate else '='} {value}", st.line)
+        if guard:
+            self.lines.append(indent + "else:")
+            whole = self.array_expr(st.args[1]) if accumulate else self.array_op(st)
+            self.put(inner, f"{target} {'+=' if accumulate else '='} {whole}", st.line)
+
+    def element(self, o: ir.Operand, axes: list[str], leaves: list) -> str:
+        """The scalar expression for one element of ``o``, indexed by loop variables ``axes``."""
+        if isinstance(o, ir.Var) and o in self.fused:
+            return f"({self.element_op(self.fused[o], axes, leaves)})"
+        if isinstance(o, ir.Var) and o.type.rank:
+            mine = axes[len(axes) - o.type.rank:]
+            leaves.append((o, mine))
+            return f"{o.name}[{', '.join(mine)}]"
+        return self.o(o)
+
+    def element_op(self, op: ir.Op, axes: list[str], leaves: list) -> str:
+        if op.prim == "outer":
+            return f"{self.element(op.args[0], axes[:1], leaves)} * {self.element(op.args[1], axes[1:], leaves)}"
+        args = [a if isinstance(a, ir.Const) else ir.Var(self.element(a, axes, leaves), Type(a.type.dtype))
+                for a in op.args]
+        return self.expr(ir.Op(op.line, ir.Var("_", Type(op.target.type.dtype)), op.prim, args))
+
+    def array_expr(self, o: ir.Operand) -> str:
+        if isinstance(o, ir.Var) and o in self.fused:
+            return f"({self.array_op(self.fused[o])})"
+        return self.o(o)
+
+    def array_op(self, op: ir.Op) -> str:
+        args = [a if isinstance(a, ir.Const) else ir.Var(self.array_expr(a), a.type) for a in op.args]
+        return self.expr(ir.Op(op.line, op.target, op.prim, args))
 
     def predeclare(self, indent: str) -> None:
         """Give every variable assigned inside a region a typed initial value at entry, so Numba

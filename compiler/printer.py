@@ -6,6 +6,7 @@ so the listing of a forward function or of an adjoint can be read like hand-writ
 from __future__ import annotations
 
 from . import ir
+from .passes.analysis import consumer, use_counts
 from .primitives import PRIMS
 
 COMMENT_COL = 48
@@ -90,38 +91,16 @@ _PREC = {"or": 1, "and": 2, "not": 3, "lt": 4, "le": 4, "gt": 4, "ge": 4, "eq": 
 _ATOM = 9
 
 
-def _uses(fn: ir.Function) -> dict[ir.Var, int]:
-    counts: dict[ir.Var, int] = {}
-    for st in ir.walk(fn.body):
-        for o in ir.operands(st):
-            if isinstance(o, ir.Var):
-                counts[o] = counts.get(o, 0) + 1
-    return counts
-
-
 class _Readable:
     """Prints an IR function with each temporary that is used once, in the same block and before
     anything it reads changes, written inline at its use (``z_bar = y_bar * (y * (1.0 - y))``)."""
 
     def __init__(self, fn: ir.Function):
         self.fn = fn
-        self.uses = _uses(fn)
+        self.uses = use_counts(fn.body)
 
     def _inlinable(self, st: ir.Stmt, block: list[ir.Stmt], k: int) -> bool:
-        if not (isinstance(st, ir.Op) and st.target is not None and st.target.kind == "temp"
-                and PRIMS[st.prim].pure and not st.nograd and self.uses.get(st.target) == 1):
-            return False
-        reads = {a for a in st.args if isinstance(a, ir.Var)}
-        for later in block[k + 1:]:
-            if st.target in ir.operands(later) and isinstance(later, (ir.Op, ir.Return, ir.Assert)):
-                return True
-            if any(v in reads for v in ir.defined(later)) or any(st.target in ir.vars_read(r) for r in ir.regions(later)):
-                return False
-            if any(v in reads for r in ir.regions(later) for v in ir.vars_written(r)):
-                return False
-            if st.target in ir.operands(later):
-                return False
-        return False
+        return not (isinstance(st, ir.Op) and st.nograd) and consumer(block, k, self.uses) is not None
 
     def expr(self, o: ir.Operand, env: dict) -> tuple[str, int]:
         if isinstance(o, ir.Var) and o in env:

@@ -216,7 +216,11 @@ class _Reverse:
                 if arg.kind == "user" and isinstance(c, ir.Var):
                     named = ir.Var(self.fn.fresh(arg.name + "_bar"), arg.type, "adjoint")
                     self.made.add(named)
-                    b.emit("id", [c], None, target=named)
+                    maker = _defining_op(b.out, c) if c in created else None
+                    if maker is not None:
+                        maker.target = named         # name the value where it is computed
+                    else:
+                        b.emit("id", [c], None, target=named)
                     self.env[arg] = _Local(named, c in created)
                 else:
                     self.env[arg] = _Local(c, c in created)
@@ -599,6 +603,17 @@ class _Reverse:
 
     def _pushes(self, st: ir.Stmt) -> list[ir.Stmt]:
         return [op for r in self.restores.get(id(st), []) if r.keep for op in self.restore_ops(r)[0]]
+
+
+def _defining_op(stmts: list[ir.Stmt], v: ir.Var) -> ir.Op | None:
+    """The op of ``stmts`` that makes ``v``, if nothing after it reads ``v``."""
+    for k in range(len(stmts) - 1, -1, -1):
+        st = stmts[k]
+        if isinstance(st, ir.Op) and st.target is v:
+            return st
+        if v in ir.operands(st):
+            return None
+    return None
 
 
 def _flip_scatter_runs(stmts: list[ir.Stmt]) -> list[ir.Stmt]:

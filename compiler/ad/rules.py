@@ -80,11 +80,13 @@ def _div(b, op, g):
 
 @rule("pow", args=(0, 1))
 def _pow(b, op, g):
+    """PyTorch at x = 0: d/dx is 0 where p == 0 (not 0 * inf), d/dp is 0 where p >= 0 (not
+    x ** p * log(0)). A constant exponent is folded here (``x ** 2`` gives ``2 * x``); a variable
+    one needs ``pow_dx``/``pow_dp``, which check p at run time."""
     x, p = op.args
-    out = {} if isinstance(p, ir.Const) and p.value == 0 else {0: b.mul(g, p, b.pow(x, b.sub(p, const(1.0))))}
-    if isinstance(p, ir.Var):
-        out[1] = b.mul(g, b.call("xlogy", op.target, x))      # x ** p * log(x), 0 where x ** p is 0
-    return out
+    if isinstance(p, ir.Const):
+        return {} if p.value == 0 else {0: b.mul(g, p, b.pow(x, b.sub(p, const(1.0))))}
+    return {0: b.mul(g, b.call("pow_dx", x, p)), 1: b.mul(g, b.call("pow_dp", x, p, op.target))}
 
 
 # ---- elementwise maths ------------------------------------------------------------------

@@ -37,3 +37,33 @@ def substitute(stmts: list[ir.Stmt], mapping: dict[ir.Var, ir.Operand]) -> None:
             st.cond = get(st.cond)
         elif isinstance(st, ir.Return):
             st.values = [get(v) for v in st.values]
+
+
+def use_counts(stmts: list[ir.Stmt]) -> dict[ir.Var, int]:
+    """How many times each variable is read (by operands, anywhere in ``stmts``)."""
+    counts: dict[ir.Var, int] = {}
+    for st in ir.walk(stmts):
+        for o in ir.operands(st):
+            if isinstance(o, ir.Var):
+                counts[o] = counts.get(o, 0) + 1
+    return counts
+
+
+def consumer(block: list[ir.Stmt], k: int, uses: dict[ir.Var, int]) -> ir.Stmt | None:
+    """The statement of ``block`` that reads the single-use value made by ``block[k]``, if that
+    value can be computed right there instead: the reader is a later statement of the same block
+    (not inside a region) and nothing in between writes any input of ``block[k]``."""
+    st = block[k]
+    if not (isinstance(st, ir.Op) and st.target is not None and st.target.kind == "temp"
+            and PRIMS[st.prim].pure and uses.get(st.target) == 1):
+        return None
+    reads = {a for a in st.args if isinstance(a, ir.Var)}
+    for later in block[k + 1:]:
+        if st.target in ir.operands(later):
+            return later if isinstance(later, (ir.Op, ir.Return, ir.Assert)) else None
+        if any(v in reads for v in ir.defined(later)):
+            return None
+        for region in ir.regions(later):
+            if st.target in ir.vars_read(region) or reads & ir.vars_written(region):
+                return None
+    return None

@@ -1,0 +1,43 @@
+"""Which elementwise array operations the emitter fuses into one loop.
+
+``d = a * (1.0 - h * h)`` on arrays would allocate three temporaries with one numpy call each;
+fused, it is one loop writing ``d`` (or adding straight into an adjoint, ``w_bar += g * h``).
+A producer is fused into its consumer when it is an elementwise operation on arrays whose result
+is read exactly once, by the next elementwise operation or in-place accumulation that needs it,
+in the same block, with nothing in between changing its inputs (``analysis.consumer``).
+"""
+from __future__ import annotations
+
+from . import ir
+from .passes.analysis import consumer
+
+ELEMENTWISE = {"add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "asin", "acos", "atan",
+               "exp", "log", "log1p", "expm1", "sqrt", "abs", "tanh", "sigmoid", "softplus", "relu",
+               "sign", "floor", "maximum", "minimum", "heaviside", "tie", "stop_gradient"}
+
+
+def is_loop_op(st: ir.Stmt) -> bool:
+    """An operation the emitter can write as a loop over its result's (or target's) elements."""
+    if not isinstance(st, ir.Op):
+        return False
+    if st.prim == "addto":
+        return st.args[0].type.rank > 0 and st.args[0].type.dtype == "float"
+    return (st.prim in ELEMENTWISE and st.target is not None and st.target.type.rank > 0
+            and st.target.type.dtype == "float")
+
+
+def plan(stmts: list[ir.Stmt], uses: dict[ir.Var, int]) -> dict[ir.Var, ir.Op]:
+    """The producers of ``stmts`` to compute inside their consumer's loop, by result variable.
+    ``outer(u, v)`` is fused only straight into ``target += outer(u, v)`` (a rank-1 update)."""
+    fused: dict[ir.Var, ir.Op] = {}
+    for k, st in enumerate(stmts):
+        outer = isinstance(st, ir.Op) and st.prim == "outer"
+        if not (outer or (is_loop_op(st) and st.prim != "addto")):
+            continue
+        reader = consumer(stmts, k, uses)
+        if reader is None or not is_loop_op(reader):
+            continue
+        into_addto = reader.prim == "addto" and reader.args[1] is st.target
+        if into_addto or (not outer and reader.prim != "addto"):
+            fused[st.target] = st
+    return fused
