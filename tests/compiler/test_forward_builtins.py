@@ -154,10 +154,6 @@ def _bce(z, y):
     return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
 
 
-def _pydiv(a, b):
-    return a // b
-
-
 ROWS: list[Row] = [
     # ---- elementwise (vector, matrix and scalar forms) --------------------------------------
     _unary("sin", np.sin),
