@@ -428,11 +428,15 @@ class _Emitter:
         inner = indent + "    " if guard else indent
         if guard:
             self.put(indent, f"if {' and '.join(dict.fromkeys(guard))}:", st.line)
+        rebind = not accumulate and any(v is st.target for v, _ in leaves)
+        out = self.fn.fresh(target + "_new") if rebind else target     # y = y * 2 reads the old y
         if not accumulate:
-            self.put(inner, f"{target} = _np.empty({ref.name}.shape)", st.line)
+            self.put(inner, f"{out} = _np.empty({ref.name}.shape)", st.line)
         for k, i in enumerate(idx):
             self.put(inner + "    " * k, f"for {i} in range({ref.name}.shape[{k}]):", st.line)
-        self.put(inner + "    " * rank, f"{target}[{', '.join(idx)}] {'+=' if accumulate else '='} {value}", st.line)
+        self.put(inner + "    " * rank, f"{out}[{', '.join(idx)}] {'+=' if accumulate else '='} {value}", st.line)
+        if rebind:
+            self.put(inner, f"{target} = {out}", st.line)
         if guard:
             self.lines.append(indent + "else:")
             whole = self.array_expr(st.args[1]) if accumulate else self.array_op(st)

@@ -47,6 +47,11 @@ class _Restore:
     stmt: ir.Op
     element: bool                 # the statement writes part of an array (setindex/setrow/setslice)
     keep: bool = False
+    renamed: dict = field(default_factory=dict)   # reverse-sweep names of recomputed index values
+
+    def index(self) -> list[ir.Operand]:
+        """The element index as the reverse sweep names it."""
+        return [self.renamed.get(o, o) if isinstance(o, ir.Var) else o for o in self.stmt.args[2:]]
 
 
 @dataclass(eq=False)
@@ -306,6 +311,9 @@ class _Reverse:
         for op in keep:
             op.target = renamed[op.target]
         substitute(keep + rev, renamed)
+        for mark in ir.walk(rev):
+            if isinstance(mark, _RestoreMark):
+                mark.restore.renamed.update(renamed)
         return keep
 
     def _recompute_plan(self, body: list[ir.Stmt]) -> dict[int, list[ir.Op]]:
@@ -492,8 +500,7 @@ class _Reverse:
                     changed = True
                     if r.element:
                         shapes.add(r.var)
-                        index = r.stmt.args[2:]
-                        values.update(o for o in index if isinstance(o, ir.Var))
+                        values.update(o for o in r.index() if isinstance(o, ir.Var))
 
     def restore_ops(self, r: _Restore) -> tuple[list[ir.Stmt], list[ir.Stmt]]:
         """(forward ops pushing the old value, reverse ops popping it back)."""
@@ -514,7 +521,7 @@ class _Reverse:
         tape = self.tape(part_t)
         fwd.append(ir.Op(line, None, "push", [tape, old]))
         back = ir.Var(self.fn.fresh("old"), part_t)
-        return fwd, [ir.Op(line, back, "pop", [tape]), ir.Op(line, None, st.prim, [a, back, *idx])]
+        return fwd, [ir.Op(line, back, "pop", [tape]), ir.Op(line, None, st.prim, [a, back, *r.index()])]
 
     def finish_reverse(self, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
         out = []
