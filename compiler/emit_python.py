@@ -370,7 +370,7 @@ class _Emitter:
         for st in stmts:
             if isinstance(st, ir.Op) and st.target in self.fused:
                 continue
-            if fusion.is_loop_op(st) and any(a in self.fused for a in st.args):
+            if fusion.is_loop_op(st):
                 self.fused_loop(indent, st)
             elif isinstance(st, ir.Op):
                 self.op(indent, st)
@@ -409,38 +409,43 @@ class _Emitter:
 
     # ---- fused elementwise loops ------------------------------------------------------
     def fused_loop(self, indent: str, st: ir.Op) -> None:
-        """One loop for an elementwise expression tree (or ``target += tree``), so no temporary
-        array is made per operation. A shape guard falls back to numpy's own broadcasting
-        (size-1 axes, or the numpy error for mismatched shapes)."""
-        accumulate = st.prim == "addto"
-        rank = st.args[0].type.rank if accumulate else st.target.type.rank
-        idx = [f"_i{k}" for k in range(rank)]
-        leaves: list[tuple[ir.Var, list[str]]] = []
-        if accumulate:
+        """An elementwise expression tree as one loop nest: ``r = tree``, ``a += tree``,
+        ``a[i] += tree`` or ``a[i] = tree``; no temporary per operation. Operand shapes must
+        match exactly (scalars and rows against matrices broadcast); else a ValueError."""
+        write = st.prim in fusion.WRITES
+        if write:
+            dest, row = st.args[0], st.prim != "addto"
+            rank = dest.type.rank - row
+            idx = [f"_i{k}" for k in range(rank)]
+            leaves: list[tuple[ir.Var, list[str]]] = []
             value = self.element(st.args[1], idx, leaves)
-            target, ref = st.args[0].name, st.args[0]
+            dims = [f"{dest.name}.shape[{k + row}]" for k in range(rank)]
+            if row:
+                self.bounds(indent, st)
+            place = f"{dest.name}[{', '.join(([self.o(st.args[2])] if row else []) + idx)}]"
+            assign = "=" if st.prim == "setrow" else "+="
         else:
+            rank = st.target.type.rank
+            idx = [f"_i{k}" for k in range(rank)]
+            leaves = []
             value = self.element_op(st, idx, leaves)
-            target = st.target.name
             ref = next(v for v, axes in leaves if axes == idx)
-        guard = [f"{v.name}.shape[{j}] == {ref.name}.shape[{idx.index(a)}]"
-                 for v, axes in leaves if v is not ref for j, a in enumerate(axes)]
-        inner = indent + "    " if guard else indent
-        if guard:
-            self.put(indent, f"if {' and '.join(dict.fromkeys(guard))}:", st.line)
-        rebind = not accumulate and any(v is st.target for v, _ in leaves)
-        out = self.fn.fresh(target + "_new") if rebind else target     # y = y * 2 reads the old y
-        if not accumulate:
-            self.put(inner, f"{out} = _np.empty({ref.name}.shape)", st.line)
+            dims = [f"{ref.name}.shape[{k}]" for k in range(rank)]
+            rebind = any(v is st.target for v, _ in leaves)           # y = y * 2 reads the old y
+            out = self.fn.fresh(st.target.name + "_new") if rebind else st.target.name
+            place, assign = f"{out}[{', '.join(idx)}]", "="
+        mismatch = [f"{v.name}.shape[{j}] != {dims[idx.index(a)]}" for v, axes in leaves
+                    for j, a in enumerate(axes) if write or v is not ref or axes != idx]
+        if mismatch:
+            msg = repr(f"array shapes do not match in the expression on line {st.line} of {self.opts.source_name}")
+            self.put(indent, f"if {' or '.join(dict.fromkeys(mismatch))}: raise ValueError({msg})", st.line)
+        if not write:
+            self.put(indent, f"{out} = _np.empty(({', '.join(dims)},))", st.line)
         for k, i in enumerate(idx):
-            self.put(inner + "    " * k, f"for {i} in range({ref.name}.shape[{k}]):", st.line)
-        self.put(inner + "    " * rank, f"{out}[{', '.join(idx)}] {'+=' if accumulate else '='} {value}", st.line)
-        if rebind:
-            self.put(inner, f"{target} = {out}", st.line)
-        if guard:
-            self.lines.append(indent + "else:")
-            whole = self.array_expr(st.args[1]) if accumulate else self.array_op(st)
-            self.put(inner, f"{target} {'+=' if accumulate else '='} {whole}", st.line)
+            self.put(indent + "    " * k, f"for {i} in range({dims[k]}):", st.line)
+        self.put(indent + "    " * rank, f"{place} {assign} {value}", st.line)
+        if not write and rebind:
+            self.put(indent, f"{st.target.name} = {out}", st.line)
 
     def element(self, o: ir.Operand, axes: list[str], leaves: list) -> str:
         """The scalar expression for one element of ``o``, indexed by loop variables ``axes``."""
@@ -458,15 +463,6 @@ class _Emitter:
         args = [a if isinstance(a, ir.Const) else ir.Var(self.element(a, axes, leaves), Type(a.type.dtype))
                 for a in op.args]
         return self.expr(ir.Op(op.line, ir.Var("_", Type(op.target.type.dtype)), op.prim, args))
-
-    def array_expr(self, o: ir.Operand) -> str:
-        if isinstance(o, ir.Var) and o in self.fused:
-            return f"({self.array_op(self.fused[o])})"
-        return self.o(o)
-
-    def array_op(self, op: ir.Op) -> str:
-        args = [a if isinstance(a, ir.Const) else ir.Var(self.array_expr(a), a.type) for a in op.args]
-        return self.expr(ir.Op(op.line, op.target, op.prim, args))
 
     def predeclare(self, indent: str) -> None:
         """Give every variable assigned inside a region a typed initial value at entry, so Numba

@@ -16,14 +16,21 @@ ELEMENTWISE = {"add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "a
                "sign", "floor", "maximum", "minimum", "heaviside", "tie", "stop_gradient"}
 
 
+WRITES = {"addto", "addrow", "setrow"}     # in-place writes of a whole array or one row
+
+
 def is_loop_op(st: ir.Stmt) -> bool:
-    """An operation the emitter can write as a loop over its result's (or target's) elements."""
-    if not isinstance(st, ir.Op):
+    """An operation the emitter writes as a loop over its result's (or target's) elements.
+
+    Explicit loops instead of numpy array expressions also keep Numba's compile time down: an
+    in-place array ``+=`` alone costs it seconds to compile, a loop a fraction of that.
+    """
+    if not isinstance(st, ir.Op) or st.target is None and st.prim not in WRITES:
         return False
-    if st.prim == "addto":
-        return st.args[0].type.rank > 0 and st.args[0].type.dtype == "float"
-    return (st.prim in ELEMENTWISE and st.target is not None and st.target.type.rank > 0
-            and st.target.type.dtype == "float")
+    if st.prim in WRITES:
+        dest = st.args[0].type
+        return dest.dtype == "float" and dest.rank - (st.prim != "addto") > 0
+    return st.prim in ELEMENTWISE and st.target.type.rank > 0 and st.target.type.dtype == "float"
 
 
 def plan(stmts: list[ir.Stmt], uses: dict[ir.Var, int]) -> dict[ir.Var, ir.Op]:
@@ -37,7 +44,7 @@ def plan(stmts: list[ir.Stmt], uses: dict[ir.Var, int]) -> dict[ir.Var, ir.Op]:
         reader = consumer(stmts, k, uses)
         if reader is None or not is_loop_op(reader):
             continue
-        into_addto = reader.prim == "addto" and reader.args[1] is st.target
-        if into_addto or (not outer and reader.prim != "addto"):
+        into_write = reader.prim in WRITES and reader.args[1] is st.target and reader.args[0] is not st.target
+        if into_write and (not outer or reader.prim == "addto") or (not outer and reader.prim not in WRITES):
             fused[st.target] = st
     return fused
