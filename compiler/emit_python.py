@@ -332,7 +332,7 @@ class _Emitter:
             self.lines.append(f"{indent}{tape.name}_n = 0")
 
     def push(self, indent: str, op: ir.Op) -> None:
-        tape, value = op.args
+        tape, value = op.args[:2]
         if tape.kind == "tape_list":
             self.put(indent, f"{tape.name}.append(_np.ascontiguousarray({self.o(value)}))", op.line)
             return
@@ -345,10 +345,12 @@ class _Emitter:
     def grow(self, indent: str, op: ir.Op, needed: str) -> None:
         """Make room on a scalar tape (doubling), or raise MemoryError naming the loop's line."""
         tape = op.args[0].name
-        msg = repr(f"the tape of the loop at line {op.line} of {self.opts.source_name} outgrew the memory "
-                   f"limit ({TAPE_LIMIT_BYTES // 2**20} MiB)")
+        limit = tape_limit_bytes()
+        loop = op.args[2].value if len(op.args) > 2 else op.line
+        msg = repr(f"the tape of the loop at line {loop} of {self.opts.source_name} needs more than the "
+                   f"memory limit of {limit:,} bytes (half the physical memory; ADC_TAPE_LIMIT_BYTES sets it)")
         self.put(indent, f"if {needed} > {tape}.shape[0]:", op.line)
-        self.lines.append(f"{indent}    if ({needed}) * {tape}.itemsize > {TAPE_LIMIT_BYTES}: raise MemoryError({msg})")
+        self.lines.append(f"{indent}    if ({needed}) * {tape}.itemsize > {limit}: raise MemoryError({msg})")
         self.lines.append(f"{indent}    {tape} = {self.helper('_grow')}({tape}, {needed})")
 
     def reserve(self, indent: str, op: ir.Op) -> None:
@@ -507,7 +509,9 @@ def _memory_limit() -> int:
         return 8 * 2**30
 
 
-TAPE_LIMIT_BYTES = int(os.environ.get("ADC_TAPE_LIMIT_BYTES", 0)) or _memory_limit()
+def tape_limit_bytes() -> int:
+    """The most memory one tape may take: ``$ADC_TAPE_LIMIT_BYTES``, or half of physical memory."""
+    return int(os.environ.get("ADC_TAPE_LIMIT_BYTES", 0)) or _memory_limit()
 
 
 def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str = "") -> tuple[str, str]:

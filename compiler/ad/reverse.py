@@ -434,7 +434,7 @@ class _Reverse:
             count = counter
             if in_loop:
                 tape = self.tape(INT)
-                self.after[id(st)] = [ir.Op(st.line, None, "push", [tape, counter])]
+                self.after[id(st)] = [ir.Op(st.line, None, "push", [tape, counter, ir.Const(st.line, INT)])]
                 count = ir.Var(self.fn.fresh("iterations"), INT, "user")
                 made.append(ir.Op(st.line, count, "pop", [tape]))
             k = ir.Var(self.fn.fresh("k"), INT, "user")
@@ -559,18 +559,20 @@ class _Reverse:
         return (isinstance(st, ir.Op) and st.prim == "add" and st.target is st.args[0]
                 and st.args[1] is not st.target and st.args[1] not in written)
 
-    def forward(self, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
-        """The primal statements with the kept pushes, loop counters and decision copies."""
+    def forward(self, stmts: list[ir.Stmt], loop_line: int = 0) -> list[ir.Stmt]:
+        """The primal statements with the kept pushes, loop counters and decision copies.
+        Pushes carry the line of their innermost loop, which a tape overflow names."""
         out = []
         for st in stmts:
             if isinstance(st, ir.Return):
                 continue
             for op in self.before.get(id(st), []):
-                out.extend(self._pushes(op))
+                out.extend(self._pushes(op, loop_line))
                 out.append(op)
-            out.extend(self._pushes(st))
+            out.extend(self._pushes(st, loop_line))
+            inner_line = st.line if isinstance(st, (ir.For, ir.While)) else loop_line
             for region in ir.regions(st):
-                region[:] = self.forward(region)
+                region[:] = self.forward(region, inner_line)
             if isinstance(st, ir.While):
                 st.body.extend(self.body_tail.get(id(st), []))
             if isinstance(st, ir.For):
@@ -608,8 +610,12 @@ class _Reverse:
             made.append(ir.Op(loop.line, None, "reserve", [tape, need]))
         return made
 
-    def _pushes(self, st: ir.Stmt) -> list[ir.Stmt]:
-        return [op for r in self.restores.get(id(st), []) if r.keep for op in self.restore_ops(r)[0]]
+    def _pushes(self, st: ir.Stmt, loop_line: int) -> list[ir.Stmt]:
+        ops = [op for r in self.restores.get(id(st), []) if r.keep for op in self.restore_ops(r)[0]]
+        for op in ops:
+            if op.prim == "push":
+                op.args.append(ir.Const(loop_line or op.line, INT))
+        return ops
 
 
 def _defining_op(stmts: list[ir.Stmt], v: ir.Var) -> ir.Op | None:
