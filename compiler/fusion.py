@@ -37,14 +37,17 @@ def plan(stmts: list[ir.Stmt], uses: dict[ir.Var, int]) -> dict[ir.Var, ir.Op]:
     """The producers of ``stmts`` to compute inside their consumer's loop, by result variable.
     ``outer(u, v)`` is fused only straight into ``target += outer(u, v)`` (a rank-1 update)."""
     fused: dict[ir.Var, ir.Op] = {}
+    leaves: dict[ir.Var, set[ir.Var]] = {}     # the inputs a fused expression tree really reads
     for k, st in enumerate(stmts):
         outer = isinstance(st, ir.Op) and st.prim == "outer"
         if not (outer or (is_loop_op(st) and st.prim != "addto")):
             continue
-        reader = consumer(stmts, k, uses)
+        reads = set().union(*(leaves.get(a, {a}) for a in st.args if isinstance(a, ir.Var)))
+        reader = consumer(stmts, k, uses, reads)
         if reader is None or not is_loop_op(reader):
             continue
         into_write = reader.prim in WRITES and reader.args[1] is st.target and reader.args[0] is not st.target
         if into_write and (not outer or reader.prim == "addto") or (not outer and reader.prim not in WRITES):
             fused[st.target] = st
+            leaves[st.target] = reads
     return fused

@@ -98,36 +98,45 @@ class _Readable:
     def __init__(self, fn: ir.Function):
         self.fn = fn
         self.uses = use_counts(fn.body)
+        self.leaves: dict[ir.Var, set[ir.Var]] = {}   # what an inlined expression really reads
 
     def _inlinable(self, st: ir.Stmt, block: list[ir.Stmt], k: int) -> bool:
-        return not (isinstance(st, ir.Op) and st.nograd) and consumer(block, k, self.uses) is not None
+        if not isinstance(st, ir.Op) or st.nograd:
+            return False
+        reads = set().union(*(self.leaves.get(a, {a}) for a in st.args if isinstance(a, ir.Var)))
+        if consumer(block, k, self.uses, reads) is None:
+            return False
+        self.leaves[st.target] = reads
+        return True
 
-    def expr(self, o: ir.Operand, env: dict) -> tuple[str, int]:
+    def expr(self, o: ir.Operand, env: dict) -> tuple[str, int, str]:
+        """(text, precedence, primitive) of an operand, inlining a pending expression."""
         if isinstance(o, ir.Var) and o in env:
             return env.pop(o)
-        return operand(o), _ATOM
+        return operand(o), _ATOM, ""
 
-    def render(self, op: ir.Op, env: dict) -> tuple[str, int]:
+    def render(self, op: ir.Op, env: dict) -> tuple[str, int, str]:
         parts = [self.expr(a, env) for a in op.args]
         prec = _PREC.get(op.prim, _ATOM)
 
-        def wrap(p, need, right=False):
-            text, q = p
-            return f"({text})" if q < need or (right and q == need and op.prim in ("sub", "div", "pow")) else text
+        def wrap(part, need, right=False):
+            text, q, prim = part
+            associative = prim == op.prim and prim in ("add", "mul")    # shown as a + b + c
+            return f"({text})" if q < need or (right and q == need and not associative) else text
 
         if op.prim in _PREC and len(parts) == 2:
             sym = PRIMS[op.prim].fmt.replace("{0}", "").replace("{1}", "").strip()
             left_need = prec + 1 if op.prim == "pow" else prec
-            return f"{wrap(parts[0], left_need)} {sym} {wrap(parts[1], prec, right=True)}", prec
+            return f"{wrap(parts[0], left_need)} {sym} {wrap(parts[1], prec, right=True)}", prec, op.prim
         if op.prim in ("neg", "not"):
             sym = "-" if op.prim == "neg" else "not "
-            return f"{sym}{wrap(parts[0], prec + (op.prim == 'neg'))}", prec
-        texts = [t for t, _ in parts]
-        fmt = PRIMS[op.prim].fmt
+            return f"{sym}{wrap(parts[0], prec + (op.prim == 'neg'))}", prec, op.prim
         if op.prim == "id":
             return parts[0]
-        text = fmt.format(*texts, args=", ".join(texts), rest=", ".join(texts[1:]), rest2=", ".join(texts[2:]))
-        return text, _ATOM
+        texts = [t for t, _, _ in parts]
+        text = PRIMS[op.prim].fmt.format(*texts, args=", ".join(texts), rest=", ".join(texts[1:]),
+                                         rest2=", ".join(texts[2:]))
+        return text, _ATOM, op.prim
 
     def block(self, stmts: list[ir.Stmt], indent: str) -> list[str]:
         out: list[str] = []

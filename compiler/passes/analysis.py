@@ -49,15 +49,18 @@ def use_counts(stmts: list[ir.Stmt]) -> dict[ir.Var, int]:
     return counts
 
 
-def consumer(block: list[ir.Stmt], k: int, uses: dict[ir.Var, int]) -> ir.Stmt | None:
+def consumer(block: list[ir.Stmt], k: int, uses: dict[ir.Var, int],
+             reads: set[ir.Var] | None = None) -> ir.Stmt | None:
     """The statement of ``block`` that reads the single-use value made by ``block[k]``, if that
     value can be computed right there instead: the reader is a later statement of the same block
-    (not inside a region) and nothing in between writes any input of ``block[k]``."""
+    (not inside a region) and nothing in between writes any input of ``block[k]``. ``reads``
+    overrides those inputs (callers that move whole expression trees pass all their leaves)."""
     st = block[k]
     if not (isinstance(st, ir.Op) and st.target is not None and st.target.kind == "temp"
             and PRIMS[st.prim].pure and uses.get(st.target) == 1):
         return None
-    reads = {a for a in st.args if isinstance(a, ir.Var)}
+    if reads is None:
+        reads = {a for a in st.args if isinstance(a, ir.Var)}
     for later in block[k + 1:]:
         if st.target in ir.operands(later):
             return later if isinstance(later, (ir.Op, ir.Return, ir.Assert)) else None
