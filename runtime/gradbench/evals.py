@@ -32,7 +32,7 @@ class Function:
     mode: str
     convert_input: Callable[[dict], tuple]
     convert_output: Callable[[Any], Any]
-    wrt: tuple[str, ...] | None = None
+    wrt: str | tuple[str, ...] | None = None   # a name: one gradient; a tuple: a tuple of them
 
 
 @dataclass(frozen=True)
@@ -197,19 +197,19 @@ def _kmeans_input(inp: dict) -> tuple:
 EVALS: dict[str, Eval] = {
     "lse": Eval("lse", {
         "primal": Function("lse", "forward", _lse_input, _scalar),
-        "gradient": Function("lse", "grad", _lse_input, _vector, ("x",)),
+        "gradient": Function("lse", "grad", _lse_input, _vector, "x"),
     }),
     "llsq": Eval("llsq", {
         "primal": Function("llsq", "forward", _llsq_input, _scalar),
-        "gradient": Function("llsq", "grad", _llsq_input, _vector, ("x",)),
+        "gradient": Function("llsq", "grad", _llsq_input, _vector, "x"),
     }),
     "ode": Eval("ode", {
         "primal": Function("primal", "forward", _ode_input, _vector),
-        "gradient": Function("last", "grad", _ode_input, _vector, ("x",)),
+        "gradient": Function("last", "grad", _ode_input, _vector, "x"),
     }),
     "det": Eval("det", {
         "primal": Function("det", "forward", _det_input, _scalar),
-        "gradient": Function("det", "grad", _det_input, _flat, ("A",)),
+        "gradient": Function("det", "grad", _det_input, _flat, "A"),
     }),
     "gmm": Eval("gmm", {
         "objective": Function("log_posterior", "forward", _gmm_input, _scalar),
