@@ -56,6 +56,38 @@ HELPERS = {
     "_where_eq": '''def _where_eq(x, m):
     mask = (x == m) * 1.0
     return mask / _np.sum(mask)''',
+    # Products with a vector are loops below BLAS_MIN elements: a BLAS call costs more than the
+    # arithmetic on the small operands of per-sample loops (an MLP layer, an LSTM cell).
+    "_dot": '''def _dot(a, b):
+    if a.shape[0] != b.shape[0]:
+        raise ValueError("dot: vectors of different lengths")
+    s = 0.0
+    for k in range(a.shape[0]):
+        s += a[k] * b[k]
+    return s''',
+    "_vecmat": '''def _vecmat(v, m):
+    if m.size > 4096:
+        return _np.dot(v, m)
+    if v.shape[0] != m.shape[0]:
+        raise ValueError("@: shapes do not match")
+    out = _np.zeros(m.shape[1])
+    for i in range(m.shape[0]):
+        vi = v[i]
+        for j in range(m.shape[1]):
+            out[j] += vi * m[i, j]
+    return out''',
+    "_matvec": '''def _matvec(m, v):
+    if m.size > 4096:
+        return _np.dot(m, v)
+    if v.shape[0] != m.shape[1]:
+        raise ValueError("@: shapes do not match")
+    out = _np.empty(m.shape[0])
+    for i in range(m.shape[0]):
+        s = 0.0
+        for j in range(m.shape[1]):
+            s += m[i, j] * v[j]
+        out[i] = s
+    return out''',
     "_grow": '''def _grow(tape, needed):
     bigger = _np.empty(max(needed, 2 * tape.shape[0]), dtype=tape.dtype)
     bigger[:tape.shape[0]] = tape
@@ -139,7 +171,9 @@ class _Emitter:
                 return base
             return f"_np.power({base}, {a[1]})"
         if p == "matmul":
-            return f"_np.dot({a[0]}, {a[1]})"
+            ranks = (op.args[0].type.rank, op.args[1].type.rank)
+            small = {(1, 1): "_dot", (1, 2): "_vecmat", (2, 1): "_matvec"}.get(ranks)
+            return f"{self.helper(small)}({a[0]}, {a[1]})" if small else f"_np.dot({a[0]}, {a[1]})"
         if p in ("sin", "cos", "tan", "exp", "log", "log1p", "expm1", "sqrt", "tanh", "floor", "sign"):
             return f"_np.{p}({self.float_(op.args[0])})"
         if p in ("asin", "acos", "atan"):
@@ -169,7 +203,7 @@ class _Emitter:
         if p == "logsumexp":
             return f"{self.helper('_logsumexp')}({a[0]})"
         if p == "dot":
-            return f"_np.dot({a[0]}, {a[1]})"
+            return f"{self.helper('_dot')}({a[0]}, {a[1]})"
         if p == "transpose":
             return f"{a[0]}.T"
         if p == "reshape":
