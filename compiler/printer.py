@@ -75,13 +75,16 @@ def format_block(stmts: list[ir.Stmt], indent: str = "    ") -> list[str]:
     return out
 
 
-def format_function(fn: ir.Function) -> str:
+def _header(fn: ir.Function) -> str:
     params = ", ".join(f"{p.name}: {t}" for p, t in zip(fn.params, fn.param_types))
     results = [str(t) for t in fn.result_types]
     ret = f"({', '.join(results)})" if fn.returns_tuple or len(results) != 1 else results[0]
-    lines = [f"def {fn.name}({params}) -> {ret}:"]
-    lines.extend(format_block(fn.body) or ["    pass"])
-    return "\n".join(lines)
+    return f"def {fn.name}({params}) -> {ret}:"
+
+
+def format_function(fn: ir.Function) -> str:
+    """The IR of ``fn``, one operation per line (``adc graph``)."""
+    return "\n".join([_header(fn)] + (format_block(fn.body) or ["    pass"]))
 
 
 # ---- the readable listing: single-use temporaries folded back into expressions --------------
@@ -189,9 +192,4 @@ class _Readable:
 
 def format_readable(fn: ir.Function) -> str:
     """The listing for people: like ``format_function``, with single-use temporaries inlined."""
-    params = ", ".join(f"{p.name}: {t}" for p, t in zip(fn.params, fn.param_types))
-    results = [str(t) for t in fn.result_types]
-    ret = f"({', '.join(results)})" if fn.returns_tuple or len(results) != 1 else results[0]
-    lines = [f"def {fn.name}({params}) -> {ret}:"]
-    lines.extend(_Readable(fn).block(fn.body, "    ") or ["    pass"])
-    return "\n".join(lines)
+    return "\n".join([_header(fn)] + (_Readable(fn).block(fn.body, "    ") or ["    pass"]))
