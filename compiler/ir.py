@@ -101,6 +101,7 @@ class Function:
     returns_tuple: bool
     filename: str = "<string>"
     taken: set[str] = field(default_factory=set, repr=False)   # names in use (for adding more)
+    source_params: list[str] = field(default_factory=list)     # parameter names as in the .ad source
 
     def fresh(self, base: str) -> str:
         """A new name that collides with nothing in this function (nor with Python's)."""

@@ -147,7 +147,8 @@ class Lowerer:
             values = frame.tail_values or []
         body.append(ir.Return(self.line, values))
         return ir.Function(name, params, [t for _, t in info.params], body, list(info.returns),
-                           info.node.returns_tuple, self.cm.module.filename, taken=self.names.used)
+                           info.node.returns_tuple, self.cm.module.filename, taken=self.names.used,
+                           source_params=[pname for pname, _ in info.params])
 
     def _bind_shapes(self, frame: _Frame) -> None:
         for d, (pname, axis) in frame.info.shape_vars.items():

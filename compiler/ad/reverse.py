@@ -670,7 +670,7 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
     then the adjoints of ``wrt`` in order.
     """
     fn = copy.deepcopy(primal)
-    by_name = {p.name: p for p in fn.params}
+    by_name = dict(zip(fn.source_params or [p.name for p in fn.params], fn.params))
     wrt_vars = [by_name[name] for name in wrt]
     ret = fn.body[-1]
     assert isinstance(ret, ir.Return)
