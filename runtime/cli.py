@@ -80,13 +80,6 @@ def _names(text: str | None, fn=None, option: str = "--grad") -> tuple[str, ...]
     return names
 
 
-def _need(attr: str, what: str):
-    adc = _adc()
-    if not hasattr(adc, attr):
-        raise CliError(f"{what} not available: this build of adc has no adc.{attr}")
-    return getattr(adc, attr)
-
-
 # ---- output --------------------------------------------------------------------------------
 
 def format_value(value) -> str:
@@ -240,14 +233,8 @@ def cmd_run(args) -> int:
             print_result(fn(*pos, **kw))
             return EXIT_OK
         wrt = _names(args.grad, fn)
-        value_and_grad = getattr(adc, "value_and_grad", None)
-        _need("grad", "gradients")
         opts = {} if wrt is None else {"wrt": wrt}
-        if value_and_grad is not None:
-            value, grads = value_and_grad(fn, **opts)(*pos, **kw)
-        else:
-            value = fn(*pos, **kw)
-            grads = adc.grad(fn, **opts)(*pos, **kw)
+        value, grads = adc.value_and_grad(fn, **opts)(*pos, **kw)
     except adc.ArgumentError as exc:
         raise CliError(str(exc)) from None
     except AssertionError as exc:
@@ -260,7 +247,7 @@ def cmd_run(args) -> int:
         raise CliError(str(exc)) from None
     print_result(value)
     names = wrt if wrt is not None else tuple(
-        n for n, t in fn.params if getattr(t, "dtype", None) == "float")
+        n for n, t in fn.params if t.dtype == "float")
     if isinstance(grads, (tuple, list)) and len(grads) == len(names):
         for n, g in zip(names, grads):
             _print_labelled(f"grad {n}", g)
@@ -276,12 +263,11 @@ def cmd_adjoint(args) -> int:
     m = _load(args.file, jit=False)
     fn = _function(m, args.func, args.file)
     wrt = _names(args.wrt, fn, "--wrt")
-    adjoint_source = _need("adjoint_source", "adjoints")
     opts = {"lang": args.emit}
     if wrt is not None:
         opts["wrt"] = wrt
     try:
-        text = adjoint_source(fn, **opts)
+        text = adc.adjoint_source(fn, **opts)
     except adc.AdError:
         raise
     except (TypeError, ValueError) as exc:
