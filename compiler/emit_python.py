@@ -244,8 +244,6 @@ class _Emitter:
             return f"{self.helper('_where_eq')}({a[0]}, {a[1]})"
         if p == "sum_to_row":
             return f"_np.sum({a[0]}, axis=0)"
-        if p == "sum_rows":
-            return f"_np.sum({a[0]}, axis=1)"
         if p == "heaviside":
             return f"({a[0]} > 0) * 1.0"
         if p == "tie":
@@ -343,8 +341,6 @@ class _Emitter:
             self.put(indent, f"{s[0]}[{s[2]}:{s[3]}] {'=' if p == 'setslice' else '+='} {s[1]}", op.line)
         elif p == "addto":
             self.put(indent, f"{s[0]} += {s[1]}", op.line)
-        elif p == "fill":
-            self.put(indent, f"{s[0]}[...] = {s[1]}", op.line)
         elif p in ("push", "push_reserved"):
             self.push(indent, op)
         elif p == "reserve":
