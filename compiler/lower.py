@@ -244,7 +244,11 @@ class Lowerer:
             if st.target.items is None:
                 v = frame.vars[st.target.name]
                 self.line = st.span.line
-                self.op(prim, [v, self.coerce(rhs, v.type) if v.type.is_float else rhs], None, v)
+                rhs = self.coerce(rhs, v.type) if v.type.is_float else rhs
+                if prim in ("add", "sub"):       # a running sum: its adjoint passes straight through
+                    self.op(prim, [v, rhs], None, v)
+                else:                            # the derivative of v * e reads the old v
+                    self.assign(v, self.op(prim, [v, rhs], v.type))
             else:
                 old = self._element_read(st.target)
                 self._element_write(st.target, self.op(prim, [old, rhs], Type(old.type.dtype, old.type.rank)
