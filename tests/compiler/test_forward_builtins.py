@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import adc
+from same_result import assert_same_result
 
 SEEDS = range(4)
 
@@ -356,23 +357,6 @@ def test_rows_have_unique_names():
     assert len(names) == len(set(names))
 
 
-def _same(got, want, where: str) -> None:
-    if isinstance(want, tuple):
-        assert isinstance(got, tuple) and len(got) == len(want), where
-        for k, (g, w) in enumerate(zip(got, want)):
-            _same(g, w, f"{where}, result {k}")
-        return
-    if isinstance(want, np.ndarray):
-        assert isinstance(got, np.ndarray), f"{where}: got {type(got).__name__}, expected an array"
-        assert got.shape == want.shape, f"{where}: shape {got.shape} != {want.shape}"
-        assert got.dtype == want.dtype, f"{where}: dtype {got.dtype} != {want.dtype}"
-    else:
-        want_type = bool if isinstance(want, (bool, np.bool_)) else int if isinstance(want, (int, np.integer)) \
-            else float
-        assert type(got) is want_type, f"{where}: got {type(got).__name__} {got!r}, expected {want_type.__name__}"
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=where)
-
-
 @pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
 def test_builtin_forward_matches_numpy(module, row):
     fn = getattr(module, f"f_{row.name}")
@@ -380,4 +364,4 @@ def test_builtin_forward_matches_numpy(module, row):
         args = row.gen(np.random.default_rng(seed))
         want = row.ref(*args)
         got = fn(*args)
-        _same(got, want, f"{row.name} seed {seed}")
+        assert_same_result(got, want, f"{row.name} seed {seed}")

@@ -19,6 +19,7 @@ import pytest
 import adc
 from adc.compiler.errors import AdError
 from adc.compiler.pipeline import front_end
+from same_result import assert_same_result
 
 SEEDS = range(5)
 
@@ -769,22 +770,6 @@ def module(request):
     return adc.loads(SOURCE, "statements.ad", jit=request.param)
 
 
-def _same(got, want, where: str) -> None:
-    if isinstance(want, tuple):
-        assert isinstance(got, tuple) and len(got) == len(want), where
-        for k, (g, w) in enumerate(zip(got, want)):
-            _same(g, w, f"{where}, result {k}")
-        return
-    if isinstance(want, np.ndarray):
-        assert isinstance(got, np.ndarray) and got.shape == want.shape and got.dtype == want.dtype, \
-            f"{where}: got {got!r}, expected {want!r}"
-    else:
-        want_type = bool if isinstance(want, (bool, np.bool_)) else int if isinstance(want, (int, np.integer)) \
-            else float
-        assert type(got) is want_type, f"{where}: got {type(got).__name__} {got!r}, expected {want!r}"
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=where)
-
-
 @pytest.mark.parametrize("prog", PROGS, ids=[p.name for p in PROGS])
 def test_statement_forward_matches_python(module, prog):
     fn = getattr(module, prog.name)
@@ -793,7 +778,7 @@ def test_statement_forward_matches_python(module, prog):
         copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
         want = prog.ref(*copies)
         got = fn(*args)
-        _same(got, want, f"{prog.name} seed {seed}")
+        assert_same_result(got, want, f"{prog.name} seed {seed}")
 
 
 def _line_of(text: str) -> int:
