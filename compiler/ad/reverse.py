@@ -105,6 +105,9 @@ class _Reverse:
         self.recomputed: set[int] = set()
         self.reversed_loops: list[tuple[ir.For, ir.For]] = []
         self.made: set[ir.Var] = set()          # values created by the reverse sweep itself
+        self.loop_pairs: dict[int, ir.For] = {}  # forward loop -> the loop that reverses it
+        self.loop_saves: dict[int, list[ir.Var]] = {}   # forward loop -> variables saved around it
+        self.loop_loads: dict[int, list[ir.Var]] = {}   # reverse loop -> variables restored after it
 
     # ---- analyses -------------------------------------------------------------------------
     def _locals(self) -> set[ir.Var]:
@@ -424,6 +427,7 @@ class _Reverse:
             stop = _int_op(hb, "sub", st.lo, st.step)
             rev = [ir.For(st.line, st.var, start, stop, _int_op(hb, "neg", st.step), body)]
             self.reversed_loops.append((rev[0], st))
+            self.loop_pairs[id(st)] = rev[0]
         elif isinstance(st, ir.While):
             body = self.block(st.body, True, True)
             self.depth -= 1
@@ -439,6 +443,7 @@ class _Reverse:
                 made.append(ir.Op(st.line, count, "pop", [tape]))
             k = ir.Var(self.fn.fresh("k"), INT, "user")
             rev = [ir.For(st.line, k, ir.Const(0, INT), count, ir.Const(1, INT), body)]
+            self.loop_pairs[id(st)] = rev[0]
         else:
             then = self.block(st.then, in_loop)
             orelse = self.block(st.orelse, in_loop)
@@ -523,6 +528,33 @@ class _Reverse:
         back = ir.Var(self.fn.fresh("old"), part_t)
         return fwd, [ir.Op(line, back, "pop", [tape]), ir.Op(line, None, st.prim, [a, back, *r.index()])]
 
+    def save_around_loops(self) -> None:
+        """Tape a variable once per loop instead of once per overwrite, where the reverse of
+        the loop never reads it: push it before the loop, pop it after the loop's reverse.
+
+        Rewinding restores every overwrite, but inside a loop whose reverse sweep does not read
+        ``v`` only ``v``'s value from before the loop matters (``inner`` in a least-squares
+        residual rewritten by an inner loop, read only after it). Outer loops come first, so a
+        variable saved around an outer loop needs nothing inside it.
+        """
+        for fwd in ir.walk(self.fn.body):
+            rev = self.loop_pairs.get(id(fwd))
+            if rev is None:
+                continue
+            inside = [r for st in ir.walk(fwd.body) for op in self.before.get(id(st), []) + [st]
+                      for r in self.restores.get(id(op), []) if r.keep and not r.element]
+            if not inside:
+                continue
+            read = _reverse_reads(rev.body)
+            for v in dict.fromkeys(r.var for r in inside):
+                if v in read:
+                    continue
+                for r in inside:
+                    if r.var is v:
+                        r.keep = False
+                self.loop_saves.setdefault(id(fwd), []).append(v)
+                self.loop_loads.setdefault(id(rev), []).insert(0, v)
+
     def finish_reverse(self, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
         out = []
         for st in stmts:
@@ -533,6 +565,7 @@ class _Reverse:
             for region in ir.regions(st):
                 region[:] = self.finish_reverse(region)
             out.append(st)
+            out.extend(ir.Op(st.line, v, "pop", [self.tape(v.type)]) for v in self.loop_loads.get(id(st), []))
         return out
 
     def run_forwards_where_possible(self) -> None:
@@ -575,6 +608,8 @@ class _Reverse:
                 region[:] = self.forward(region, inner_line)
             if isinstance(st, ir.While):
                 st.body.extend(self.body_tail.get(id(st), []))
+            out.extend(ir.Op(st.line, None, "push", [self.tape(v.type), v, ir.Const(st.line, INT)])
+                       for v in self.loop_saves.get(id(st), []))
             if isinstance(st, ir.For):
                 out.extend(self._reserve(st))
             out.append(st)
@@ -616,6 +651,20 @@ class _Reverse:
             if op.prim == "push":
                 op.args.append(ir.Const(loop_line or op.line, INT))
         return ops
+
+
+def _reverse_reads(stmts: list[ir.Stmt]) -> set[ir.Var]:
+    """Primal variables the reverse code ``stmts`` reads, counting the index of each kept
+    element restore (and its array); a kept variable restore writes, it does not read."""
+    read: set[ir.Var] = set()
+    for st in ir.walk(stmts):
+        if isinstance(st, _RestoreMark):
+            if st.restore.keep and st.restore.element:
+                read.add(st.restore.var)
+                read.update(o for o in st.restore.index() if isinstance(o, ir.Var))
+            continue
+        read.update(o for o in ir.operands(st) if isinstance(o, ir.Var))
+    return read
 
 
 def _defining_op(stmts: list[ir.Stmt], v: ir.Var) -> ir.Op | None:
@@ -704,6 +753,7 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
         else:
             grads.append(b.emit("zeros_like", [p], p.type, name=p.name + "_bar") if p.type.rank else const(0.0))
     R.prune(top)
+    R.save_around_loops()
     reverse_sweep = R.finish_reverse(top)
     R.run_forwards_where_possible()
     forward_sweep = R.forward(fn.body)
