@@ -107,5 +107,4 @@ PRIMS: dict[str, Prim] = _table(
     Prim("pop", "pop()", pure=False, ad_only=True),
 )
 
-MUTATING = {name for name, p in PRIMS.items() if p.mutates}
 TAPE_PRIMS = {"new_tape", "push", "push_reserved", "reserve", "pop"}   # the order protocol of the sweeps

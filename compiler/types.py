@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-DTYPES = ("float", "int", "bool")
-
 
 @dataclass(frozen=True)
 class Type:
     dtype: str
     rank: int = 0
     dims: tuple | None = field(default=None, compare=False, hash=False)
-
-    @property
-    def is_scalar(self) -> bool:
-        return self.rank == 0
 
     @property
     def is_float(self) -> bool:
@@ -27,9 +21,6 @@ class Type:
 
     def with_dtype(self, dtype: str) -> "Type":
         return Type(dtype, self.rank, self.dims)
-
-    def with_rank(self, rank: int) -> "Type":
-        return Type(self.dtype, rank)
 
     def __str__(self) -> str:
         if self.rank == 0:

@@ -35,10 +35,6 @@ from .builder import Builder, const
 from .rules import RULES, Scatter
 
 
-class ADError(Exception):
-    """A request the reverse transform cannot serve (reported to the user by the runtime)."""
-
-
 @dataclass(eq=False)
 class _Restore:
     """Undoing one overwrite: a push before the forward statement, a pop in the reverse sweep."""
