@@ -34,10 +34,6 @@ INT = Type("int")
 BOOL = Type("bool")
 
 
-def array(dtype: str, rank: int) -> Type:
-    return Type(dtype, rank)
-
-
 def promote(a: Type, b: Type) -> str | None:
     """The dtype of arithmetic between ``a`` and ``b`` (int promotes to float), or None."""
     if not (a.is_numeric and b.is_numeric):
