@@ -362,6 +362,8 @@ class _Reverse:
         if active and g is not None:
             start = len(out)
             contribs = RULES[st.prim](b, st, g)
+            contribs = {k: c for k, c in contribs.items() if st.args[k] in self.active}
+            out[start:] = _needed_by(out[start:], contribs.values())
             created = {o.target for o in out[start:] if isinstance(o, ir.Op) and o.target is not None}
         if overwrite:
             if id(st) not in self.recomputed:
@@ -647,6 +649,23 @@ class _Reverse:
             if op.prim == "push":
                 op.args.append(ir.Const(loop_line or op.line, INT))
         return ops
+
+
+def _needed_by(ops: list[ir.Stmt], contributions) -> list[ir.Stmt]:
+    """The ops a rule emitted that the kept contributions use. A rule computes every argument's
+    contribution; those of inactive arguments would otherwise read primal values (forcing them
+    onto the tape) only for the dead code to be removed later."""
+    wanted: set[ir.Var] = set()
+    for c in contributions:
+        parts = [c.value, *c.index] if isinstance(c, Scatter) else [c]
+        wanted.update(p for p in parts if isinstance(p, ir.Var))
+    kept = []
+    for op in reversed(ops):
+        if isinstance(op, ir.Op) and op.target is not None and op.target not in wanted:
+            continue
+        kept.append(op)
+        wanted.update(ir.operands(op))
+    return kept[::-1]
 
 
 def _reverse_reads(stmts: list[ir.Stmt]) -> set[ir.Var]:
