@@ -25,7 +25,9 @@ def _shape_text(t: Type) -> str:
 
 
 def _scalar(fname: str, name: str, t: Type, value):
-    if type(value) is float and t.dtype == "float":      # the common case, kept cheap
+    if type(value) is float and t.dtype == "float":      # the common cases, kept cheap
+        return value
+    if type(value) is int and t.dtype == "int" and _INT64_MIN <= value <= _INT64_MAX:
         return value
     if isinstance(value, np.ndarray):
         if value.ndim != 0:
