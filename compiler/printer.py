@@ -27,8 +27,6 @@ def format_op(op: ir.Op) -> str:
     args = [operand(a) for a in op.args]
     text = prim.fmt.format(*args, args=", ".join(args), rest=", ".join(args[1:]),
                            rest2=", ".join(args[2:]))
-    if op.prim in ("push", "push_reserved"):
-        text = f"push({args[1]})"
     if op.target is not None:
         text = f"{op.target.name} = {text}"
     if op.nograd:
@@ -149,11 +147,8 @@ class _Readable:
                 env[st.target] = self.render(st, env)
                 continue
             if isinstance(st, ir.Op):
-                if st.prim in ("push", "push_reserved"):
-                    text = f"push({self.expr(st.args[1], env)[0]})"
-                elif PRIMS[st.prim].mutates:
-                    shown = ir.Op(st.line, None, st.prim, list(st.args))
-                    text = self._mutation(shown, env)
+                if PRIMS[st.prim].mutates:          # array writes, tape pushes
+                    text = self._mutation(st, env)
                 else:
                     text = f"{st.target.name} = {self.render(st, env)[0]}"
                 out.append(_with_line(text, st.line, indent))

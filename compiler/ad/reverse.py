@@ -70,7 +70,6 @@ class Gradient:
     fn: ir.Function
     wrt: list[str]
     n_results: int
-    active: set = field(default_factory=set)
 
 
 class _Reverse:
@@ -99,7 +98,6 @@ class _Reverse:
         self.fixed: set[ir.Var] = set()         # assigned once, outside loops, never written in place
         self.first_defs = self._first_defs()
         self.recomputed: set[int] = set()
-        self.reversed_loops: list[tuple[ir.For, ir.For]] = []
         self.made: set[ir.Var] = set()          # values created by the reverse sweep itself
         self.loop_pairs: dict[int, ir.For] = {}  # forward loop -> the loop that reverses it
         self.loop_saves: dict[int, list[ir.Var]] = {}   # forward loop -> variables saved around it
@@ -424,7 +422,6 @@ class _Reverse:
             start = _int_op(hb, "add", st.lo, _int_op(hb, "mul", last, st.step))
             stop = _int_op(hb, "sub", st.lo, st.step)
             rev = [ir.For(st.line, st.var, start, stop, _int_op(hb, "neg", st.step), body)]
-            self.reversed_loops.append((rev[0], st))
             self.loop_pairs[id(st)] = rev[0]
         elif isinstance(st, ir.While):
             body = self.block(st.body, True, True)
@@ -571,7 +568,10 @@ class _Reverse:
         inside, and every adjoint it writes is only ever accumulated into (``+=``), never read.
         Backward traversal is a cost on some CPUs (store-to-load chains), and a forward order
         also leaves the loop open to Numba's optimisations."""
-        for rev, fwd in self.reversed_loops:
+        for fwd in ir.walk(self.fn.body):
+            if not isinstance(fwd, ir.For) or id(fwd) not in self.loop_pairs:
+                continue
+            rev = self.loop_pairs[id(fwd)]
             body = list(ir.walk(rev.body))
             if any(isinstance(s, ir.Op) and s.prim == "pop" for s in body):
                 continue
@@ -783,4 +783,4 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
                       taken=fn.taken)
     fold_constants(adj)
     eliminate_dead_code(adj)
-    return Gradient(adj, list(wrt), len(value_types), R.active)
+    return Gradient(adj, list(wrt), len(value_types))
