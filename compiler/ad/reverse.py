@@ -64,6 +64,23 @@ class _Local:
 
 
 @dataclass
+class _Level:
+    """What the reverse walk knows about home adjoints at its current point in one block.
+
+    ``zero``: exactly zero here (their ``v_bar`` may not even be assigned); ``bound``: assigned
+    earlier in this block's reverse code; ``touched``: read or updated here while neither, so the
+    enclosing block must make them valid before this region runs. ``assume``: for a loop body,
+    the variables whose adjoint is zero at the start of every reverse iteration (None for the
+    function body and for branches, which inherit their enclosing block's knowledge).
+    """
+
+    zero: set
+    assume: set | None = None
+    bound: set = field(default_factory=set)
+    touched: set = field(default_factory=set)
+
+
+@dataclass
 class Gradient:
     """The adjoint IR function and what it returns."""
 
@@ -87,9 +104,7 @@ class _Reverse:
         self.local = self._locals()
         self.home: dict[ir.Var, ir.Var] = {}
         self.env: dict[ir.Var, _Local] = {}
-        self.zero: set[ir.Var] = set()          # home adjoints that are still exactly zero
-        self.touched: set[ir.Var] = set()       # home adjoints used inside the current region
-        self.depth = 0
+        self.levels: list[_Level] = [_Level(set())]
         self.restores: dict[int, list[_Restore]] = {}
         self.before: dict[int, list[ir.Stmt]] = {}
         self.after: dict[int, list[ir.Stmt]] = {}
@@ -146,36 +161,48 @@ class _Reverse:
         return first
 
     # ---- adjoint storage ------------------------------------------------------------------
+    @property
+    def zero(self) -> set[ir.Var]:
+        """Home adjoints known to be exactly zero at the current point of the reverse walk."""
+        return self.levels[-1].zero
+
     def bar(self, v: ir.Var) -> ir.Var:
         if v not in self.home:
             self.home[v] = ir.Var(self.fn.fresh(v.name + "_bar"), Type(v.type.dtype, v.type.rank), "adjoint")
-            self.zero.add(v)
+            for level in self.levels:
+                if level.assume is not None and v not in level.assume:
+                    break
+                level.zero.add(v)
         return self.home[v]
 
     def _touch(self, b: Builder, v: ir.Var) -> ir.Var:
-        """The home adjoint of ``v``, materialised (at top level) or recorded for the region."""
+        """The home adjoint of ``v``, made valid: materialised here if it is still a symbolic
+        zero, else recorded so the enclosing block makes it valid before this region."""
         vb = self.bar(v)
-        if self.depth:
-            self.touched.add(v)
-        elif v in self.zero:
+        level = self.levels[-1]
+        if v in level.zero:
             self._init(b, v)
+        elif v not in level.bound:
+            level.touched.add(v)
         return vb
 
-    def _init(self, b: Builder, v: ir.Var) -> None:
+    def _init(self, b: Builder, v: ir.Var, level: _Level | None = None) -> None:
         vb = self.bar(v)
         if v.type.rank:
             b.emit("zeros_like", [v], None, target=vb)
         else:
             b.emit("id", [const(0.0)], None, target=vb)
-        self.zero.discard(v)
+        level = level or self.levels[-1]
+        level.zero.discard(v)
+        level.bound.add(v)
 
     def take(self, b: Builder, v: ir.Var, resets: bool) -> ir.Operand | None:
         """The adjoint of ``v`` at its definition, or None when it is exactly zero."""
         if v in self.local:
             entry = self.env.pop(v, None)
             return entry.value if entry else None
-        if self.depth == 0 and v in self.zero:
-            self.bar(v)
+        self.bar(v)
+        if v in self.zero:
             return None
         vb = self._touch(b, v)
         if resets:
@@ -183,16 +210,11 @@ class _Reverse:
         return vb
 
     def reset(self, b: Builder, v: ir.Var) -> None:
+        """``v`` was just (re)defined: its adjoint before this point is zero. Kept symbolic, so
+        the next contribution binds a fresh value instead of adding into zeros."""
         if v in self.local or v not in self.home:
             return
-        if self.depth == 0:
-            self.zero.add(v)
-            return
-        self._touch(b, v)
-        if v.type.rank:
-            b.emit("zeros_like", [v], None, target=self.home[v])
-        else:
-            b.emit("id", [const(0.0)], None, target=self.home[v])
+        self.zero.add(v)
 
     def accumulate(self, b: Builder, arg: ir.Operand, c, created: set[ir.Var]) -> None:
         if not isinstance(arg, ir.Var) or arg not in self.active:
@@ -231,9 +253,8 @@ class _Reverse:
             else:
                 self.env[arg] = _Local(b.add(entry.value, c), True)
             return
-        self.bar(arg)
-        if self.depth == 0 and arg in self.zero:
-            vb = self.bar(arg)
+        vb = self.bar(arg)
+        if arg in self.zero:
             if arg.type.rank == 0:
                 b.emit("id", [c], None, target=vb)
             elif c.type.rank < arg.type.rank:
@@ -241,6 +262,7 @@ class _Reverse:
             else:
                 b.emit("id" if c in created else "copy", [c], None, target=vb)
             self.zero.discard(arg)
+            self.levels[-1].bound.add(arg)
             return
         vb = self._touch(b, arg)
         if arg.type.rank:
@@ -383,7 +405,8 @@ class _Reverse:
         v, e = st.target, st.args[1]
         if overwrite and id(st) not in self.recomputed:
             out.append(_RestoreMark(st.line, self._restore(st, v, False)))
-        if self.depth == 0 and v in self.zero:
+        self.bar(v)
+        if v in self.zero:
             return
         g = self._touch(b, v)
         if e in self.local:
@@ -395,7 +418,7 @@ class _Reverse:
         c = None
         if a in self.active:
             self.bar(a)
-            ab = self._touch(b, a) if not (self.depth == 0 and a in self.zero) else None
+            ab = self._touch(b, a) if a not in self.zero else None
             if ab is not None:
                 if val in self.active:
                     read = {"setindex": "index", "setrow": "row", "setslice": "slice"}[st.prim]
@@ -410,11 +433,8 @@ class _Reverse:
 
     def region(self, st: ir.Stmt, out: list[ir.Stmt], in_loop: bool) -> None:
         b = Builder(self.fn, out, st.line, self.made)
-        saved_touched, self.touched = self.touched, set()
-        self.depth += 1
         if isinstance(st, ir.For):
-            body = self.block(st.body, True, True)
-            self.depth -= 1
+            body = self.loop_body(st, b)
             made: list[ir.Stmt] = []
             hb = Builder(self.fn, made, st.line, self.made)
             trips = hb.emit("trip_count", [st.lo, st.hi, st.step], INT, name="trips")
@@ -424,8 +444,7 @@ class _Reverse:
             rev = [ir.For(st.line, st.var, start, stop, _int_op(hb, "neg", st.step), body)]
             self.loop_pairs[id(st)] = rev[0]
         elif isinstance(st, ir.While):
-            body = self.block(st.body, True, True)
-            self.depth -= 1
+            body = self.loop_body(st, b)
             made = []
             counter = ir.Var(self.fn.fresh("iterations"), INT, "user")
             self.before[id(st)] = [ir.Op(st.line, counter, "id", [ir.Const(0, INT)])]
@@ -440,9 +459,7 @@ class _Reverse:
             rev = [ir.For(st.line, k, ir.Const(0, INT), count, ir.Const(1, INT), body)]
             self.loop_pairs[id(st)] = rev[0]
         else:
-            then = self.block(st.then, in_loop)
-            orelse = self.block(st.orelse, in_loop)
-            self.depth -= 1
+            then, orelse = self.branches(st, in_loop, b)
             made = []
             rev_tail: list[ir.Stmt] = []
             cond = st.cond
@@ -455,17 +472,61 @@ class _Reverse:
                 if in_loop:
                     rev_tail = [_RestoreMark(st.line, self._restore(op, decided, False))]
             rev = [ir.If(st.line, cond, then, orelse)] + rev_tail
-        self.depth_exit(b, saved_touched)
         out.extend(made)
         out.extend(rev)
 
-    def depth_exit(self, b: Builder, saved_touched: set[ir.Var]) -> None:
-        """Leaving a region: at top level, zero-initialise the home adjoints it used."""
-        touched = self.touched
-        self.touched = saved_touched | touched
-        if self.depth == 0:
-            for v in sorted(touched & self.zero, key=lambda v: v.name):
+    def loop_body(self, st: ir.For | ir.While, b: Builder) -> list[ir.Stmt]:
+        """The reverse of a loop body. Adjoints of variables each iteration defines before
+        reading (``_defined_first``) stay symbolic across iterations when they are zero on entry:
+        every reverse iteration ends with them reset to zero. Others the body resets are
+        materialised at its end, so the next iteration finds a valid zero."""
+        outer = self.levels[-1]
+        fresh = _defined_first(st.body)
+        level = _Level(outer.zero & fresh, fresh)
+        self.levels.append(level)
+        body = self.block(st.body, True, True)
+        start = outer.zero & fresh          # including adjoints first made inside the body
+        assert start <= level.zero, "loop-invariant zero adjoints were left non-zero"
+        tail = Builder(self.fn, body, st.line, self.made)
+        for v in sorted(level.zero - start, key=lambda v: v.name):
+            self._init(tail, v)
+        self.levels.pop()
+        self.make_valid(b, level.touched)
+        return body
+
+    def branches(self, st: ir.If, in_loop: bool, b: Builder) -> tuple[list[ir.Stmt], list[ir.Stmt]]:
+        """The reverses of both branches, each starting from what is known before the ``if``;
+        an adjoint left symbolic in one branch only is materialised at that branch's end."""
+        outer = self.levels[-1]
+        done = []
+        for stmts in (st.then, st.orelse):
+            homes = set(self.home)
+            level = _Level(set(outer.zero))
+            self.levels.append(level)
+            done.append((self.block(stmts, in_loop), level))
+            self.levels.pop()
+        (then, then_level), (orelse, else_level) = done
+        then_level.zero |= (set(self.home) - homes) & outer.zero    # made while walking the else
+        both = then_level.zero & else_level.zero
+        for code, level in done:
+            tail = Builder(self.fn, code, st.line, self.made)
+            for v in sorted(level.zero - both, key=lambda v: v.name):
+                self._init(tail, v, level)
+        self.make_valid(b, then_level.touched | else_level.touched)
+        outer.zero.clear()
+        outer.zero.update(both)
+        outer.bound.update(then_level.bound & else_level.bound)
+        return then, orelse
+
+    def make_valid(self, b: Builder, touched: set[ir.Var]) -> None:
+        """A region read or updated these home adjoints without assigning them first: assign
+        zeros before its code where they are still zero here, else pass the need outwards."""
+        level = self.levels[-1]
+        for v in sorted(touched, key=lambda v: v.name):
+            if v in level.zero:
                 self._init(b, v)
+            elif v not in level.bound:
+                level.touched.add(v)
 
     # ---- pruning and assembly ---------------------------------------------------------------
     def prune(self, rev: list[ir.Stmt]) -> None:
@@ -666,6 +727,24 @@ def _needed_by(ops: list[ir.Stmt], contributions) -> list[ir.Stmt]:
         kept.append(op)
         wanted.update(ir.operands(op))
     return kept[::-1]
+
+
+def _defined_first(body: list[ir.Stmt]) -> set[ir.Var]:
+    """Variables whose first mention in ``body`` (in order, nested regions included) is an
+    unconditional whole-value definition at its top level: each iteration overwrites them
+    before reading them, so no adjoint flows from one iteration into the previous one."""
+    seen: set[ir.Var] = set()
+    first: set[ir.Var] = set()
+    for st in body:
+        mentioned = [o for o in ir.operands(st) if isinstance(o, ir.Var)]
+        for region in ir.regions(st):
+            mentioned += list(ir.vars_read(region)) + list(ir.vars_written(region))
+        seen.update(mentioned)
+        if isinstance(st, ir.Op) and st.target is not None and not PRIMS[st.prim].mutates:
+            if st.target not in seen:
+                first.add(st.target)
+            seen.add(st.target)
+    return first
 
 
 def _reverse_reads(stmts: list[ir.Stmt]) -> set[ir.Var]:
