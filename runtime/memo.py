@@ -15,6 +15,7 @@ a few milliseconds.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import pickle
 import sys
@@ -61,13 +62,16 @@ def entry_path(parts: tuple[str, ...]) -> Path:
 def recall(parts: tuple[str, ...], compute: Callable[[], T]) -> T:
     """The result ``compute()`` stored under ``parts`` (everything it depends on, as strings),
     computing and storing it first when there is none. An exception from ``compute`` stores
-    nothing and propagates."""
-    path = entry_path(parts)
+    nothing and propagates. A cache directory that cannot be written costs time, not the result:
+    checking a program must not need one."""
     try:
-        return pickle.loads(path.read_bytes())
-    except (FileNotFoundError, EOFError, pickle.UnpicklingError):   # none yet, or damaged
+        return pickle.loads(entry_path(parts).read_bytes())
+    except (OSError, EOFError, pickle.UnpicklingError):     # no entry yet, a damaged one, no cache dir
         pass
     value = compute()
-    path.parent.mkdir(exist_ok=True)
-    write_atomic(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    with contextlib.suppress(OSError):
+        path = entry_path(parts)
+        path.parent.mkdir(exist_ok=True)
+        write_atomic(path, data)
     return value

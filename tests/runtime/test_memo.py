@@ -89,3 +89,13 @@ def test_a_damaged_entry_is_computed_again(cache):
         path.write_bytes(b"not a pickle")
     again = adc.loads(PROGRAM, "prog.ad", jit=False)
     assert again.f.compiled.source == m.f.compiled.source
+
+
+def test_no_writable_cache_dir_only_costs_time(tmp_path, monkeypatch):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    monkeypatch.setenv("ADC_CACHE_DIR", str(not_a_dir))
+    m = adc.loads(PROGRAM, "prog.ad", jit=False)
+    assert adc.adjoint_source(m.f).startswith("def f_grad(")
+    with pytest.raises(AdError):
+        adc.loads(BAD["type error"][0], "bad.ad")
