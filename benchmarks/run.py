@@ -16,7 +16,9 @@ Every implementation's primal and derivative are checked against adc's before ti
 mismatch or an unexpected error is a failure: the exit status is 1). Times are the best of up
 to ``--repeats`` calls within ``--budget`` seconds, after one untimed warm-up call (which is when
 JAX traces and compiles). Compile times per adc program: cold (a fresh ``ADC_CACHE_DIR``, in a
-new process, so nothing of Numba's is warm) and cached (a second new process, same directory).
+new process, so nothing of Numba's is warm), cached (a second new process, same directory: the
+whole first load, Numba's start-up in the process included) and cached with Numba started
+(a third, which compiles a one-line function before the timing: what the program itself costs).
 
 Output: the table on stdout, ``run.json`` (everything, machine info, JAX's error texts) and
 ``run.png`` (derivative times, log scale; when matplotlib is installed) in ``--out``
@@ -335,6 +337,12 @@ import numpy as np
 import adc
 t_import = time.perf_counter() - t0
 spec = json.loads(sys.argv[1])
+t_numba = None
+if spec["start_numba"]:
+    import numba
+    t0 = time.perf_counter()
+    numba.njit("float64(float64)")(lambda x: x + 1.0)
+    t_numba = time.perf_counter() - t0
 t0 = time.perf_counter()
 m = adc.load(spec["program"])
 t_load = time.perf_counter() - t0
@@ -347,24 +355,30 @@ d = (adc.vjp if spec["mode"] == "vjp" else adc.grad)(f, wrt=wrt)
 t0 = time.perf_counter()
 der = d.compiled
 t_der = time.perf_counter() - t0
-print(json.dumps({"import_s": t_import, "load_s": t_load, "forward_s": t_fwd, "derivative_s": t_der,
-                  "total_s": t_load + t_fwd + t_der, "forward_cached": fwd.cached,
+print(json.dumps({"import_s": t_import, "numba_start_s": t_numba, "load_s": t_load, "forward_s": t_fwd,
+                  "derivative_s": t_der, "total_s": t_load + t_fwd + t_der, "forward_cached": fwd.cached,
                   "derivative_cached": der.cached}))
 """
 
+# (phase, whether the probe starts Numba before the timed part); all phases share one cache dir
+PHASES = (("cold", False), ("cached", False), ("cached_numba_started", True))
+
 
 def compile_times(workloads: list[Workload], log) -> list[dict]:
-    """Per program: adc.load + compiling (or loading) the forward and the derivative, in a new
-    process with a fresh cache directory (cold), then in another with the same one (cached)."""
+    """Per program: adc.load + compiling (or loading) the forward and the derivative, each phase
+    in a new process: with a fresh cache directory (cold), then with the same one (cached), then
+    again with Numba started before the timing (by compiling a one-line function), which leaves
+    only what loading this program costs. Numba's own start-up in a process (registering its
+    implementations, importing SciPy for BLAS) is paid once by any program that uses it."""
     rows = []
     for w in workloads:
-        spec = json.dumps({"program": str(w.program), "primal": w.primal, "deriv": w.deriv,
-                           "wrt": w.wrt, "mode": w.mode})
         rec: dict[str, Any] = {"workload": w.name, "program": _rel(w.program)}
         with tempfile.TemporaryDirectory(prefix="adc-cold-") as cache:
             env = dict(os.environ, ADC_CACHE_DIR=cache)
             env.pop("NUMBA_DISABLE_JIT", None)
-            for phase in ("cold", "cached"):
+            for phase, start_numba in PHASES:
+                spec = json.dumps({"program": str(w.program), "primal": w.primal, "deriv": w.deriv,
+                                   "wrt": w.wrt, "mode": w.mode, "start_numba": start_numba})
                 log(f"  {w.name}: {phase} ...")
                 proc = subprocess.run([sys.executable, "-c", PROBE, spec], env=env, cwd=str(ROOT),
                                       capture_output=True, text=True)
@@ -447,8 +461,8 @@ def format_table(head, body, markdown: bool = False) -> str:
 def compile_table(rows: list[dict], results: list[dict]) -> tuple[list[str], list[list[str]]]:
     """adc's compile times per program; for scale, JAX's first jit call of the same workload
     (trace + XLA compile + one run; in-process, so JAX itself is already warm)."""
-    head = ["program", "cold: load + compile", "cached: load + reload", "cold: forward / derivative",
-            "jax first call: primal / derivative"]
+    head = ["program", "cold: load + compile", "cached: new process", "cached: Numba started",
+            "cold: forward / derivative", "jax first call: primal / derivative"]
     jax_first = {}
     for row in results:
         j = row["implementations"].get("jax", {})
@@ -457,12 +471,23 @@ def compile_table(rows: list[dict], results: list[dict]) -> tuple[list[str], lis
             for k in ("primal", "derivative"))
     body = []
     for r in rows:
-        c, h = r.get("cold", {}), r.get("cached", {})
-        body.append([r["program"], _fmt_s(c.get("total_s")) if "total_s" in c else "ERROR",
-                     _fmt_s(h.get("total_s")) if "total_s" in h else "ERROR",
+        c = r.get("cold", {})
+        body.append([r["program"], *(_fmt_s(r[p]["total_s"]) if "total_s" in r.get(p, {}) else "ERROR"
+                                     for p, _ in PHASES),
                      f"{_fmt_s(c.get('forward_s'))} / {_fmt_s(c.get('derivative_s'))}" if "total_s" in c else "-",
                      jax_first.get(r["workload"], "-")])
     return head, body
+
+
+def numba_start_note(rows: list[dict]) -> str:
+    """Numba's start-up, the difference between the two cached columns: measured in the third
+    phase as the one-line compile that starts Numba (so a few milliseconds of compiling too)."""
+    starts = [r["cached_numba_started"]["numba_start_s"] for r in rows
+              if "numba_start_s" in r.get("cached_numba_started", {})]
+    if not starts:
+        return ""
+    return (f"Numba's start-up in a new process, paid once by any program using Numba (measured as a "
+            f"one-line compile): {_fmt_s(min(starts))} to {_fmt_s(max(starts))}.")
 
 
 def chart(results: list[dict], path: Path) -> str | None:
@@ -517,7 +542,7 @@ def failures_of(results: list[dict], compile_rows: list[dict]) -> list[str]:
                 if r.get("status") in ("mismatch", "error"):
                     out.append(f"{row['workload']} {name} {kind}: {r['status']}: {r.get('error', '')[:300]}")
     for r in compile_rows:
-        for phase in ("cold", "cached"):
+        for phase, _ in PHASES:
             if r.get(phase, {}).get("status") == "error":
                 out.append(f"compile {r['workload']} {phase}: {r[phase]['error'][-300:]}")
     return out
@@ -620,6 +645,7 @@ def main(argv=None) -> int:
     if compile_rows:
         print()
         print(format_table(*compile_table(compile_rows, results), ns.markdown))
+        print(numba_start_note(compile_rows))
     if missing:
         print("\npeers not installed: " + ", ".join(f"{p} ({why})" for p, why in missing.items()))
     print(f"\nwrote {out_dir / 'run.json'}" + (f" and {out_dir / 'run.png'}" if chart_note is None else f" ({chart_note})"))

@@ -1,1 +1,1 @@
-"""adc's runtime: Numba compilation and its on-disk cache, argument checks, the API and the CLI."""
+"""adc's runtime: Numba compilation and its on-disk caches, argument checks, the API and the CLI."""

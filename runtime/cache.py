@@ -43,6 +43,15 @@ def module_path(source: str) -> tuple[str, Path]:
     return name, cache_dir() / f"{name}.py"
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a cache file so that a concurrent reader (another process loading the same
+    program) sees either the whole file or none."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
 def is_compiled(name: str, path: Path) -> bool:
     """Whether Numba has machine code on disk for this module (a warm start)."""
     pycache = path.parent / "__pycache__"
@@ -61,11 +70,8 @@ def load_module(source: str, jit: bool = True) -> tuple[ModuleType, bool]:
         name += "_nojit"
     if name in sys.modules:
         return sys.modules[name], True
-    if not path.exists() or path.read_text() != source:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(source)
-        os.replace(tmp, path)
+    if not path.exists() or path.read_text(encoding="utf-8") != source:
+        write_atomic(path, source.encode())
     warm = is_compiled(name, path)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)

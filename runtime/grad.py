@@ -2,7 +2,8 @@
 
 Each returns (or prints) the compiled adjoint of a module function for a set of ``wrt``
 parameters. The adjoint is generated once per (function, wrt, mode) and cached on the function;
-the compiled code is cached on disk like every generated module.
+its IR is also remembered on disk (``memo.py``), so another process does not differentiate again,
+and the compiled code is cached on disk like every generated module.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..compiler.printer import format_readable
 from ..compiler.types import Type
 from . import args as argcheck
 from .jit import Compiled, compile_ir
+from .memo import recall
 from .module import Function, convert_results
 
 
@@ -79,7 +81,9 @@ class Derivative:
 
     @cached_property
     def gradient(self) -> Gradient:
-        return reverse(self.f.ir, list(self.wrt), vjp=self.mode == "vjp", with_value=self.mode != "grad")
+        f, m = self.f, self.f.module
+        return recall(("reverse", m.filename, m.source, f.name, self.mode, *self.wrt),
+                      lambda: reverse(f.ir, list(self.wrt), vjp=self.mode == "vjp", with_value=self.mode != "grad"))
 
     @property
     def ir(self) -> ir.Function:

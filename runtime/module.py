@@ -9,6 +9,7 @@ from ..compiler.check import CheckedModule, FuncInfo
 from ..compiler.pipeline import forward_ir, front_end
 from . import args as argcheck
 from .jit import Compiled, compile_ir
+from .memo import recall
 
 
 class Function:
@@ -28,7 +29,8 @@ class Function:
 
     @cached_property
     def ir(self) -> ir.Function:
-        return forward_ir(self.module.checked, self.name)
+        m = self.module
+        return recall(("forward", m.filename, m.source, self.name), lambda: forward_ir(m.checked, self.name))
 
     @cached_property
     def compiled(self) -> Compiled:
@@ -61,7 +63,7 @@ class Module:
         self.filename = filename
         self.boundscheck = boundscheck
         self.jit = jit
-        self.checked: CheckedModule = front_end(source, filename)
+        self.checked: CheckedModule = recall(("checked", filename, source), lambda: front_end(source, filename))
         self.functions = {name: Function(self, info) for name, info in self.checked.funcs.items()}
 
     def __getattr__(self, name: str) -> Function:
