@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import adc
+from adc.compiler import ir
 
 SOURCE = textwrap.dedent('''
     def alias_write(a: float[n]) -> (float[n], float[n]):
@@ -84,6 +85,35 @@ SOURCE = textwrap.dedent('''
         for i in range(n):
             b[i] += 1.0
         return old, b
+
+    def moved_alias(x: float[n], s: int) -> (float[n], float[n]):
+        k = x * 0.0
+        acc = x * 0.0
+        for i in range(s):
+            z = x * 1.0
+            z[0] = float(i)
+            k = z
+            acc = acc + k
+        return k, acc
+
+    def wrap_alias(x: float[n], s: int) -> float[n]:
+        z = x * 1.0
+        k = x * 0.0
+        acc = x * 0.0
+        for i in range(s):
+            z[0] = float(i)
+            acc = acc + k
+            k = z
+        return acc
+
+    def exit_alias(x: float[n], s: int) -> float[n]:
+        z = x * 1.0
+        k = x * 0.0
+        for i in range(s):
+            z = x * float(i)
+            k = z
+        z[1] = -1.0
+        return k
 
     def row_swap(A: float[n, m], i: int, j: int) -> float[n, m]:
         B = A
@@ -218,6 +248,22 @@ def test_alias_on_one_branch_then_loop_writes(module, s):
     old, b = _call_unchanged(module.loop_alias, x, s)
     np.testing.assert_array_equal(old, x)
     np.testing.assert_array_equal(b, x + 1 if s > 0 else np.ones(3))
+
+
+def test_alias_of_an_array_rebound_before_any_write_is_moved_not_copied(module):
+    x = np.array([5.0, 6.0, 7.0])
+    k, acc = _call_unchanged(module.moved_alias, x, 3)
+    np.testing.assert_array_equal(k, [2.0, 6.0, 7.0])
+    np.testing.assert_array_equal(acc, [3.0, 18.0, 21.0])
+    k_line = _line_of("k = z")
+    assert not [st for st in ir.walk(module.moved_alias.ir.body)
+                if isinstance(st, ir.Op) and st.line == k_line and st.prim == "copy"]
+
+
+def test_alias_is_copied_when_the_next_iteration_or_later_code_writes_the_source(module):
+    x = np.array([5.0, 6.0])
+    np.testing.assert_array_equal(_call_unchanged(module.wrap_alias, x, 3), [1.0, 12.0])
+    np.testing.assert_array_equal(_call_unchanged(module.exit_alias, x, 3), [10.0, 12.0])
 
 
 def test_row_swap(module):
