@@ -112,6 +112,7 @@ class _Reverse:
         self.tapes: dict[tuple[str, int], ir.Var] = {}
         self.fixed: set[ir.Var] = set()         # assigned once, outside loops, never written in place
         self.first_defs = self._first_defs()
+        self.alias_of = self._aliases()
         self.recomputed: set[int] = set()
         self.made: set[ir.Var] = set()          # values created by the reverse sweep itself
         self.loop_pairs: dict[int, ir.For] = {}  # forward loop -> the loop that reverses it
@@ -159,6 +160,31 @@ class _Reverse:
 
         visit(self.fn.body, False)
         return first
+
+    def _aliases(self) -> dict[ir.Var, ir.Var]:
+        """Locals that are plain copies ``v = src`` of a value that cannot change while ``v``
+        is live (a parameter, a value assigned once outside loops, or one assigned earlier in
+        ``v``'s block). Their adjoint is ``src``'s: contributions go straight to ``src``, so an
+        inlined call's parameter (``rhs_x = x``) adds into ``x_bar`` instead of a zeroed local
+        that is added once more at the end."""
+        aliases: dict[ir.Var, ir.Var] = {}
+
+        def visit(stmts: list[ir.Stmt]):
+            before: set[ir.Var] = set()
+            for st in stmts:
+                if (isinstance(st, ir.Op) and st.prim == "id" and st.target in self.local and not st.nograd
+                        and isinstance(st.args[0], ir.Var)):
+                    src = st.args[0]
+                    if (src in self.active and src.type == st.target.type and self.counts[src] == 1
+                            and src not in self.mutated
+                            and (src in self.fn.params or src in self.fixed or src in before)):
+                        aliases[st.target] = aliases.get(src, src)
+                before.update(ir.defined(st))
+                for region in ir.regions(st):
+                    visit(region)
+
+        visit(self.fn.body)
+        return aliases
 
     # ---- adjoint storage ------------------------------------------------------------------
     @property
@@ -219,6 +245,7 @@ class _Reverse:
     def accumulate(self, b: Builder, arg: ir.Operand, c, created: set[ir.Var]) -> None:
         if not isinstance(arg, ir.Var) or arg not in self.active:
             return
+        arg = self.alias_of.get(arg, arg)
         if isinstance(c, Scatter):
             self._scatter(b, arg, c)
             return
