@@ -310,9 +310,11 @@ class Lowerer:
             frame.vars[name] = v
         last = self.block[-1] if len(self.block) > mark else None
         # Write the last operation straight into the variable when it is the value's producer
-        # and does not read the variable (x = sin(y), not x = sin(x)).
+        # and does not read the variable (x = sin(y), not x = sin(x): the derivative rule reads
+        # the old x), or is a running sum like ``x += e`` (x = x + e: its rule reads no values).
+        running = isinstance(last, ir.Op) and last.prim in ("add", "sub") and last.args[0] is v and last.args[1] is not v
         if (isinstance(last, ir.Op) and last.target is value and value.kind == "temp"
-                and all(a is not v for a in last.args) and value.type.dtype == v.type.dtype):
+                and (running or all(a is not v for a in last.args)) and value.type.dtype == v.type.dtype):
             last.target = v
             return
         self.assign(v, value)

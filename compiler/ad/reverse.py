@@ -32,7 +32,7 @@ from ..primitives import PRIMS
 from ..types import BOOL, FLOAT, INT, Type
 from .activity import active_vars
 from .builder import Builder, const
-from .rules import RULES, Scatter
+from .rules import BROADCASTS, RULES, Scatter
 
 
 @dataclass(eq=False)
@@ -105,6 +105,7 @@ class _Reverse:
         self.home: dict[ir.Var, ir.Var] = {}
         self.env: dict[ir.Var, _Local] = {}
         self.levels: list[_Level] = [_Level(set())]
+        self.at: tuple[list[ir.Stmt], int] = ([], 0)     # the block and position being reversed
         self.restores: dict[int, list[_Restore]] = {}
         self.before: dict[int, list[ir.Stmt]] = {}
         self.after: dict[int, list[ir.Stmt]] = {}
@@ -222,11 +223,20 @@ class _Reverse:
         level.zero.discard(v)
         level.bound.add(v)
 
-    def take(self, b: Builder, v: ir.Var, resets: bool) -> ir.Operand | None:
-        """The adjoint of ``v`` at its definition, or None when it is exactly zero."""
+    def take(self, b: Builder, v: ir.Var, resets: bool, op: ir.Op | None = None) -> ir.Operand | None:
+        """The adjoint of ``v`` at its definition by ``op``, or None when it is exactly zero.
+        A local's adjoint kept broadcast (lower rank) is expanded unless ``op``'s rule takes it
+        as it is: an elementwise rule whose active arguments all have ``v``'s shape (one that
+        broadcast an argument must sum the full adjoint for it)."""
         if v in self.local:
             entry = self.env.pop(v, None)
-            return entry.value if entry else None
+            if entry is None:
+                return None
+            elementwise = op is not None and op.prim in BROADCASTS and all(
+                a.type.rank == v.type.rank for a in op.args if isinstance(a, ir.Var) and a in self.active)
+            if entry.value.type.rank < v.type.rank and not elementwise:
+                return b.emit("expand", [entry.value, v], v.type)
+            return entry.value
         self.bar(v)
         if v in self.zero:
             return None
@@ -250,21 +260,19 @@ class _Reverse:
             self._scatter(b, arg, c)
             return
         while c.type.rank > arg.type.rank:
-            c = b.call("sum" if arg.type.rank == 0 else "sum_to_row", c, rank=max(arg.type.rank, c.type.rank - 1)
-                       if arg.type.rank else 0)
+            c = self._reduce(b, c, arg.type.rank)
             created.add(c)
         if arg in self.local:
             entry = self.env.get(arg)
             if entry is None:
-                if c.type.rank < arg.type.rank:
-                    c = b.emit("expand", [c, arg], arg.type)
-                    created.add(c)
-                elif isinstance(c, ir.Var) and c not in self.made and c not in self.fixed:
+                if isinstance(c, ir.Var) and c not in self.made and c not in self.fixed:
                     # A primal value or a home adjoint: either may change (a pop, an in-place
                     # add) before this binding is consumed, so keep a snapshot.
                     c = b.emit("copy" if c.type.rank else "id", [c], c.type)
                     created.add(c)
-                if arg.kind == "user" and isinstance(c, ir.Var):
+                if c.type.rank < arg.type.rank:
+                    self.env[arg] = _Local(c, False)     # broadcast, expanded when taken
+                elif arg.kind == "user" and isinstance(c, ir.Var):
                     named = ir.Var(self.fn.fresh(arg.name + "_bar"), arg.type, "adjoint")
                     self.made.add(named)
                     maker = _defining_op(b.out, c) if c in created else None
@@ -278,7 +286,8 @@ class _Reverse:
             elif arg.type.rank and entry.owned:
                 b.emit("addto", [entry.value, c], None)
             else:
-                self.env[arg] = _Local(b.add(entry.value, c), True)
+                total = b.add(entry.value, c)
+                self.env[arg] = _Local(total, total.type.rank == arg.type.rank)
             return
         vb = self.bar(arg)
         if arg in self.zero:
@@ -297,13 +306,25 @@ class _Reverse:
         else:
             b.emit("add", [vb, c], None, target=vb)
 
+    @staticmethod
+    def _reduce(b: Builder, c: ir.Operand, rank: int) -> ir.Var:
+        """``c`` summed over its leading axis (to a scalar for ``rank`` 0), for an argument the op
+        broadcast. A negation just made for this sum is applied to the sum instead:
+        ``-sum(g)``, one pass over ``g`` instead of two (the subtrahend of ``x - a``)."""
+        maker = _defining_op(b.out, c) if isinstance(c, ir.Var) else None
+        if maker is not None and maker.prim == "neg" and maker.args[0].type.rank == c.type.rank:
+            return b.neg(_Reverse._reduce(b, maker.args[0], rank))
+        return b.call("sum" if rank == 0 else "sum_to_row", c, rank=max(rank, c.type.rank - 1) if rank else 0)
+
     def _scatter(self, b: Builder, arg: ir.Var, c: Scatter) -> None:
         if arg in self.local:
             entry = self.env.get(arg)
             if entry is None:
                 target = b.emit("zeros_like", [arg], arg.type, name=arg.name + "_bar")
             elif not entry.owned:
-                target = b.emit("copy", [entry.value], arg.type, name=arg.name + "_bar")
+                broadcast = entry.value.type.rank < arg.type.rank
+                target = b.emit("expand" if broadcast else "copy", [entry.value, arg][:1 + broadcast], arg.type,
+                                name=arg.name + "_bar")
             else:
                 target = entry.value
             self.env[arg] = _Local(target, True)
@@ -333,6 +354,7 @@ class _Reverse:
         done_at: dict[int, int] = {len(stmts): 0}
         for pos in range(len(stmts) - 1, -1, -1):
             st = stmts[pos]
+            self.at = (stmts, pos)
             if isinstance(st, ir.Op):
                 self.op(st, out, in_loop)
             elif isinstance(st, (ir.For, ir.While, ir.If)):
@@ -404,7 +426,7 @@ class _Reverse:
             self._accumulator(st, b, out, overwrite)
             return
         active = v in self.active and not st.nograd and st.prim in RULES
-        g = self.take(b, v, overwrite) if v in self.active else None
+        g = self.take(b, v, overwrite, st) if v in self.active else None
         contribs, created = {}, set()
         if active and g is not None:
             start = len(out)
@@ -437,8 +459,23 @@ class _Reverse:
             return
         g = self._touch(b, v)
         if e in self.local:
-            g = b.emit("copy" if v.type.rank else "id", [g], v.type, name=v.name + "_adj")
+            shared = not v.type.rank or self._consumed_first(e, v)
+            g = b.emit("id" if shared else "copy", [g], v.type, name=v.name + "_adj")
         self.accumulate(b, e, g if st.prim == "add" else b.neg(g), set())
+
+    def _consumed_first(self, e: ir.Var, v: ir.Var) -> bool:
+        """Whether the local ``e``, bound to ``v``'s adjoint at the current statement, is consumed
+        (at its definition, earlier in this block) before anything changes that adjoint: no
+        statement in between mentions ``v``. Then it may share ``v_bar``'s buffer, no snapshot."""
+        stmts, pos = self.at
+        for k in range(pos - 1, -1, -1):
+            st = stmts[k]
+            if isinstance(st, ir.Op) and st.target is e:
+                return True
+            if v in ir.operands(st) or v in ir.defined(st) or any(
+                    v in ir.vars_read(r) or v in ir.vars_written(r) for r in ir.regions(st)):
+                return False
+        return False
 
     def write(self, st: ir.Op, b: Builder, in_loop: bool) -> None:
         a, val, *idx = st.args

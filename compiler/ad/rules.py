@@ -49,6 +49,13 @@ def elementwise(name: str, local: Callable[[Builder, ir.Operand, ir.Operand], ir
     """Register ``d/dx f(x)`` given as ``local(b, x, r)``; the rule multiplies it by ``g``."""
     RULES[name] = lambda b, op, g: {0: b.mul(g, local(b, op.args[0], op.target))}
     ARGS[name] = (0,)
+    BROADCASTS.add(name)
+
+
+# Rules that only combine ``g`` elementwise with other values, so they are also right for a ``g``
+# of lower rank than the op's result, standing for that value broadcast (the adjoint a sum gives
+# its argument). The transform keeps such adjoints unexpanded until a rule outside this set.
+BROADCASTS = {"id", "copy", "neg", "add", "sub", "mul", "div", "pow", "maximum", "minimum"}
 
 
 # Primitives with no derivative (integer maths, comparisons, constructors without float inputs).
