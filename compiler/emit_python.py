@@ -535,8 +535,18 @@ class _Emitter:
                     for v in ir.defined(inner):
                         if v not in self.fn.params and v.kind not in ("tape", "tape_list"):
                             nested.setdefault(v.name, v)
+        # Arrays start as one shared empty array per dtype and rank: an allocation per variable
+        # was an inlined np.empty call each (over a hundred in an LSTM gradient) for Numba to
+        # compile. Sharing is safe: a zero-size array has no element to write.
+        shared: dict[str, str] = {}
         for v in sorted(nested.values(), key=lambda v: v.name):
-            self.lines.append(f"{indent}{v.name} = {initial_value(v.type)}")
+            value = initial_value(v.type)
+            if v.type.rank:
+                if value not in shared:
+                    shared[value] = f"_empty_{v.type.dtype}{v.type.rank}"
+                    self.lines.append(f"{indent}{shared[value]} = {value}")
+                value = shared[value]
+            self.lines.append(f"{indent}{v.name} = {value}")
 
 
 def _access(op: ir.Op) -> tuple[ir.Var, list[ir.Operand]] | None:
