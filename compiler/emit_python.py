@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 
 from . import fusion, ir
-from .passes.analysis import use_counts
+from .passes.analysis import mutated, storage_owners, use_counts
 from .types import Type
 
 _NUMBA_SCALAR = {"float": "_nb.float64", "int": "_nb.int64", "bool": "_nb.boolean"}
@@ -157,6 +157,7 @@ class _Emitter:
         self.helpers: set[str] = set()
         self.hoisted: set[tuple[int, int]] = set()     # (op, axis) checked before its loop
         self.uses = use_counts(fn.body)
+        self.owners = storage_owners(fn, mutated(fn.body))   # the arrays whose memory each may share
         self.fused: dict[ir.Var, ir.Op] = {}           # elementwise ops computed inside a later loop
 
     # ---- operands and expressions ------------------------------------------------------
@@ -427,11 +428,11 @@ class _Emitter:
         if not stmts:
             self.lines.append(indent + "pass")
         inner = indent + "    "
-        self.fused.update(fusion.plan(stmts, self.uses))
+        self.fused.update(fusion.plan(stmts, self.uses, self.owners))
         for st in stmts:
             if isinstance(st, ir.Op) and st.target in self.fused:
                 continue
-            if fusion.is_loop_op(st):
+            if fusion.is_loop_op(st) or fusion.is_slice_loop(st, self.fused):
                 self.fused_loop(indent, st)
             elif isinstance(st, ir.Op):
                 self.op(indent, st)
@@ -473,8 +474,17 @@ class _Emitter:
         """An elementwise expression tree as one loop nest: ``r = tree``, ``a += tree``,
         ``a[i] += tree`` or ``a[i] = tree``; no temporary per operation. Operand shapes must
         match exactly (scalars and rows against matrices broadcast); else a ValueError."""
-        write = st.prim in fusion.WRITES
-        if write:
+        write = st.prim in fusion.WRITES | fusion.SLICE_WRITES
+        if st.prim in fusion.SLICE_WRITES:
+            dest, lo, hi = st.args[0], self.o(st.args[2]), self.o(st.args[3])
+            view = self.fn.fresh(dest.name + "_part")
+            self.put(indent, f"{view} = {dest.name}[{lo}:{hi}]", st.line)
+            idx, leaves = ["_i0"], []
+            value = self.element(st.args[1], idx, leaves)
+            dims, rank = [f"{view}.shape[0]"], 1
+            place = f"{view}[_i0]"
+            assign = "=" if st.prim == "setslice" else "+="
+        elif write:
             dest, row = st.args[0], st.prim != "addto"
             rank = dest.type.rank - row
             idx = [f"_i{k}" for k in range(rank)]

@@ -17,6 +17,7 @@ ELEMENTWISE = {"add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "a
 
 
 WRITES = {"addto", "addrow", "setrow"}     # in-place writes of a whole array or one row
+SLICE_WRITES = {"addslice", "setslice"}    # loops only around a fused value that cannot overlap
 
 
 def is_loop_op(st: ir.Stmt) -> bool:
@@ -33,9 +34,17 @@ def is_loop_op(st: ir.Stmt) -> bool:
     return st.prim in ELEMENTWISE and st.target.type.rank > 0 and st.target.type.dtype == "float"
 
 
-def plan(stmts: list[ir.Stmt], uses: dict[ir.Var, int]) -> dict[ir.Var, ir.Op]:
+def is_slice_loop(st: ir.Stmt, fused: dict[ir.Var, ir.Op]) -> bool:
+    """``a[lo:hi] = tree`` or ``+= tree`` with the tree fused: one loop over the slice."""
+    return isinstance(st, ir.Op) and st.prim in SLICE_WRITES and st.args[1] in fused
+
+
+def plan(stmts: list[ir.Stmt], uses: dict[ir.Var, int],
+         owners: dict[ir.Var, set[ir.Var]]) -> dict[ir.Var, ir.Op]:
     """The producers of ``stmts`` to compute inside their consumer's loop, by result variable.
-    ``outer(u, v)`` is fused only straight into ``target += outer(u, v)`` (a rank-1 update)."""
+    ``outer(u, v)`` is fused only straight into ``target += outer(u, v)`` (a rank-1 update).
+    A slice write takes a tree only when no input may share the written array's memory
+    (``owners``): numpy evaluates ``z[1:n] = z[0:n-1] * 2`` fully before writing."""
     fused: dict[ir.Var, ir.Op] = {}
     leaves: dict[ir.Var, set[ir.Var]] = {}     # the inputs a fused expression tree really reads
     for k, st in enumerate(stmts):
@@ -44,6 +53,12 @@ def plan(stmts: list[ir.Stmt], uses: dict[ir.Var, int]) -> dict[ir.Var, ir.Op]:
             continue
         reads = set().union(*(leaves.get(a, {a}) for a in st.args if isinstance(a, ir.Var)))
         reader = consumer(stmts, k, uses, reads)
+        if isinstance(reader, ir.Op) and reader.prim in SLICE_WRITES and not outer and reader.args[1] is st.target:
+            dest = owners.get(reader.args[0], {reader.args[0]})
+            if not any(owners.get(v, {v}) & dest for v in reads):
+                fused[st.target] = st
+                leaves[st.target] = reads
+            continue
         if reader is None or not is_loop_op(reader):
             continue
         into_write = reader.prim in WRITES and reader.args[1] is st.target and reader.args[0] is not st.target

@@ -70,3 +70,23 @@ def consumer(block: list[ir.Stmt], k: int, uses: dict[ir.Var, int],
             if st.target in ir.vars_read(region) or reads & ir.vars_written(region):
                 return None
     return None
+
+
+def storage_owners(fn: ir.Function, written: set[ir.Var]) -> dict[ir.Var, set[ir.Var]]:
+    """For each array variable, the arrays whose memory it may share: a view shares its
+    source's, anything else owns its own. Flow-insensitive, so a variable assigned twice gets
+    the union. A parameter written in place was copied on entry and owns its memory."""
+    owners: dict[ir.Var, set[ir.Var]] = {p: {p} for p in fn.params if p not in written}
+    ops = [st for st in ir.walk(fn.body) if isinstance(st, ir.Op) and st.target is not None
+           and st.target.type.rank > 0]
+    changed = True
+    while changed:
+        changed = False
+        for op in ops:
+            src = op.args[0] if op.args and isinstance(op.args[0], ir.Var) else None
+            new = owners.get(src, {src}) if PRIMS[op.prim].view and src is not None else {op.target}
+            have = owners.setdefault(op.target, set())
+            if not new <= have:
+                have |= new
+                changed = True
+    return owners

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import ir
 from ..primitives import PRIMS
-from .analysis import mutated
+from .analysis import mutated, storage_owners
 
 
 def insert_copies(fn: ir.Function) -> None:
@@ -75,30 +75,10 @@ def _rebound_before_written(src: ir.Operand, path: list[tuple[list[ir.Stmt], int
     return True
 
 
-def _storage(fn: ir.Function, written: set[ir.Var]) -> dict[ir.Var, set[ir.Var]]:
-    """For each array variable, the arrays whose memory it may share: a view shares its
-    source's, anything else owns its own. Flow-insensitive, so a variable assigned twice gets
-    the union. A parameter written in place was copied on entry and owns its memory."""
-    owners: dict[ir.Var, set[ir.Var]] = {p: {p} for p in fn.params if p not in written}
-    ops = [st for st in ir.walk(fn.body) if isinstance(st, ir.Op) and st.target is not None
-           and st.target.type.rank > 0]
-    changed = True
-    while changed:
-        changed = False
-        for op in ops:
-            src = op.args[0] if op.args and isinstance(op.args[0], ir.Var) else None
-            new = owners.get(src, {src}) if PRIMS[op.prim].view and src is not None else {op.target}
-            have = owners.setdefault(op.target, set())
-            if not new <= have:
-                have |= new
-                changed = True
-    return owners
-
-
 def _copy_shared_results(fn: ir.Function, written: set[ir.Var]) -> None:
     ret = fn.body[-1]
     assert isinstance(ret, ir.Return)
-    owners = _storage(fn, written)
+    owners = storage_owners(fn, written)
     taken = {p for p in fn.params if p not in written}
     values = []
     for v in ret.values:

@@ -197,6 +197,13 @@ def slice_writes(x: float[n], y: float[n], lo: int, hi: int, s: float) -> float[
     v[hi:] = 0
     return v
 """, lambda rng: _slice_args(rng), lambda x, y, lo, hi, s: _slice_writes(x, y, lo, hi, s)),
+    Prog("overlapping_slice_writes", """
+def overlapping_slice_writes(x: float[n]) -> float[n]:
+    z = x * 1.0
+    z[1:n] = z[0:n - 1] * 2.0
+    z[0:n - 1] += z[1:n] * 1.0
+    return z
+""", lambda rng: (rng.normal(size=int(rng.integers(1, 7))),), lambda x: _overlapping_slice_writes(x)),
     Prog("rank3_writes", """
 def rank3_writes(T: float[a, b, c], r: float[c], i: int, j: int, s: float) -> (float[a, b, c], float[c], float):
     U = T
@@ -591,6 +598,13 @@ def _writes(x, A, r, ki, i, j, k, s):
     c[i] = k
     v[0:1] = [s]
     return v, B, c
+
+
+def _overlapping_slice_writes(x):
+    z = x.copy()
+    z[1:] = z[:-1] * 2.0
+    z[:-1] += z[1:] * 1.0
+    return z
 
 
 def _slice_writes(x, y, lo, hi, s):
