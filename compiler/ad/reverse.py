@@ -32,7 +32,7 @@ from ..primitives import PRIMS
 from ..types import BOOL, FLOAT, INT, Type
 from .activity import active_vars
 from .builder import Builder, const
-from .rules import BROADCASTS, RULES, Scatter
+from .rules import BROADCASTS, RULES, SCATTERS, Scatter
 
 
 @dataclass(eq=False)
@@ -232,9 +232,9 @@ class _Reverse:
             entry = self.env.pop(v, None)
             if entry is None:
                 return None
-            elementwise = op is not None and op.prim in BROADCASTS and all(
-                a.type.rank == v.type.rank for a in op.args if isinstance(a, ir.Var) and a in self.active)
-            if entry.value.type.rank < v.type.rank and not elementwise:
+            takes_broadcast = op is not None and (op.prim in SCATTERS or op.prim in BROADCASTS and all(
+                a.type.rank == v.type.rank for a in op.args if isinstance(a, ir.Var) and a in self.active))
+            if entry.value.type.rank < v.type.rank and not takes_broadcast:
                 return b.emit("expand", [entry.value, v], v.type)
             return entry.value
         self.bar(v)
@@ -439,8 +439,8 @@ class _Reverse:
                 out.append(_RestoreMark(st.line, self._restore(st, v, False)))
             if v in self.active:
                 self.reset(b, v)
-        for k, c in contribs.items():
-            self.accumulate(b, st.args[k], c, created)
+        for arg, c in _by_argument(b, st, contribs, created):
+            self.accumulate(b, arg, c, created)
 
     def _running_sum(self, st: ir.Op) -> bool:
         """``v = v + e`` or ``v = v - e`` on a variable with a home adjoint."""
@@ -774,6 +774,24 @@ class _Reverse:
             if op.prim == "push":
                 op.args.append(ir.Const(loop_line or op.line, INT))
         return ops
+
+
+def _by_argument(b: Builder, st: ir.Op, contribs: dict, created: set[ir.Var]) -> list[tuple]:
+    """(argument, contribution) pairs, one per argument variable: ``x * x`` gives ``x`` the sum
+    ``g*x + g*x`` (one fused loop) instead of two separate additions into its adjoint. The sums
+    made here join ``created``. Scatters stay separate."""
+    pairs: list[tuple] = []
+    for k, c in contribs.items():
+        arg = st.args[k]
+        same = next((j for j, (a, d) in enumerate(pairs) if a is arg and not isinstance(d, Scatter)), None)
+        if same is not None and not isinstance(c, Scatter):
+            total = b.add(pairs[same][1], c)
+            if isinstance(total, ir.Var):
+                created.add(total)
+            pairs[same] = (arg, total)
+        else:
+            pairs.append((arg, c))
+    return pairs
 
 
 def _needed_by(ops: list[ir.Stmt], contributions) -> list[ir.Stmt]:

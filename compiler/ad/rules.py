@@ -56,6 +56,8 @@ def elementwise(name: str, local: Callable[[Builder, ir.Operand, ir.Operand], ir
 # of lower rank than the op's result, standing for that value broadcast (the adjoint a sum gives
 # its argument). The transform keeps such adjoints unexpanded until a rule outside this set.
 BROADCASTS = {"id", "copy", "neg", "add", "sub", "mul", "div", "pow", "maximum", "minimum"}
+# Rules that add ``g`` into part of their argument's adjoint, which broadcasts a lower-rank ``g``.
+SCATTERS = {"row", "slice"}
 
 
 # Primitives with no derivative (integer maths, comparisons, constructors without float inputs).
