@@ -223,27 +223,29 @@ class _Reverse:
         level.zero.discard(v)
         level.bound.add(v)
 
-    def take(self, b: Builder, v: ir.Var, resets: bool, op: ir.Op | None = None) -> ir.Operand | None:
-        """The adjoint of ``v`` at its definition by ``op``, or None when it is exactly zero.
-        A local's adjoint kept broadcast (lower rank) is expanded unless ``op``'s rule takes it
-        as it is: an elementwise rule whose active arguments all have ``v``'s shape (one that
-        broadcast an argument must sum the full adjoint for it)."""
+    def take(self, b: Builder, v: ir.Var, resets: bool, op: ir.Op) -> tuple[ir.Operand | None, bool]:
+        """The adjoint of ``v`` at its definition by ``op`` (None when it is exactly zero), and
+        whether nothing else refers to its buffer: a fresh local value, or a home adjoint just
+        reset (the home is rebound before it is next written). A local's adjoint kept broadcast
+        (lower rank) is expanded unless ``op``'s rule takes it as it is: a scatter, or an
+        elementwise rule whose active arguments all have ``v``'s shape (one that broadcast an
+        argument must sum the full adjoint for it)."""
         if v in self.local:
             entry = self.env.pop(v, None)
             if entry is None:
-                return None
-            takes_broadcast = op is not None and (op.prim in SCATTERS or op.prim in BROADCASTS and all(
-                a.type.rank == v.type.rank for a in op.args if isinstance(a, ir.Var) and a in self.active))
+                return None, False
+            takes_broadcast = op.prim in SCATTERS or op.prim in BROADCASTS and all(
+                a.type.rank == v.type.rank for a in op.args if isinstance(a, ir.Var) and a in self.active)
             if entry.value.type.rank < v.type.rank and not takes_broadcast:
-                return b.emit("expand", [entry.value, v], v.type)
-            return entry.value
+                return b.emit("expand", [entry.value, v], v.type), True
+            return entry.value, entry.owned
         self.bar(v)
         if v in self.zero:
-            return None
+            return None, False
         vb = self._touch(b, v)
         if resets:
-            return b.emit("id", [vb], vb.type, name=v.name + "_adj")
-        return vb
+            return b.emit("id", [vb], vb.type, name=v.name + "_adj"), v.type.rank > 0
+        return vb, False
 
     def reset(self, b: Builder, v: ir.Var) -> None:
         """``v`` was just (re)defined: its adjoint before this point is zero. Kept symbolic, so
@@ -426,7 +428,7 @@ class _Reverse:
             self._accumulator(st, b, out, overwrite)
             return
         active = v in self.active and not st.nograd and st.prim in RULES
-        g = self.take(b, v, overwrite, st) if v in self.active else None
+        g, owned = self.take(b, v, overwrite, st) if v in self.active else (None, False)
         contribs, created = {}, set()
         if active and g is not None:
             start = len(out)
@@ -439,7 +441,10 @@ class _Reverse:
                 out.append(_RestoreMark(st.line, self._restore(st, v, False)))
             if v in self.active:
                 self.reset(b, v)
-        for arg, c in _by_argument(b, st, contribs, created):
+        pairs = _by_argument(b, st, contribs, created)
+        if owned:
+            created |= _movable(g, pairs, out)
+        for arg, c in pairs:
             self.accumulate(b, arg, c, created)
 
     def _running_sum(self, st: ir.Op) -> bool:
@@ -465,13 +470,14 @@ class _Reverse:
 
     def _consumed_first(self, e: ir.Var, v: ir.Var) -> bool:
         """Whether the local ``e``, bound to ``v``'s adjoint at the current statement, is consumed
-        (at its definition, earlier in this block) before anything changes that adjoint: no
-        statement in between mentions ``v``. Then it may share ``v_bar``'s buffer, no snapshot."""
+        (at its definition, earlier in this block) before anything changes that adjoint: neither
+        that definition nor a statement in between mentions ``v``. Then it may share ``v_bar``'s
+        buffer, no snapshot."""
         stmts, pos = self.at
         for k in range(pos - 1, -1, -1):
             st = stmts[k]
             if isinstance(st, ir.Op) and st.target is e:
-                return True
+                return v not in st.args          # e = v + ... adds into v_bar while reading e's
             if v in ir.operands(st) or v in ir.defined(st) or any(
                     v in ir.vars_read(r) or v in ir.vars_written(r) for r in ir.regions(st)):
                 return False
@@ -792,6 +798,21 @@ def _by_argument(b: Builder, st: ir.Op, contribs: dict, created: set[ir.Var]) ->
         else:
             pairs.append((arg, c))
     return pairs
+
+
+def _movable(g: ir.Operand, pairs: list[tuple], out: list[ir.Stmt]) -> set[ir.Var]:
+    """``{g}`` when the adjoint ``g``, whose buffer nothing else refers to, is passed on whole to
+    exactly one argument and no other contribution is a view of it: that argument may then take
+    the buffer instead of a copy (``child_bar = partial_adj``, not ``copy(partial_adj)``)."""
+    views = {g}
+    for st in out:
+        if isinstance(st, ir.Op) and st.target is not None and PRIMS[st.prim].view and st.args and st.args[0] in views:
+            views.add(st.target)
+    values = [c.value if isinstance(c, Scatter) else c for _, c in pairs]
+    whole = [c for c in values if c is g]
+    if len(whole) != 1 or any(c in views for c in values if c is not g):
+        return set()
+    return {g}
 
 
 def _needed_by(ops: list[ir.Stmt], contributions) -> list[ir.Stmt]:

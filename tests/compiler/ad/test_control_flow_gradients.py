@@ -382,6 +382,25 @@ def only_floor_and_comparisons(x: float[n], a: float) -> float:
         s += floor(x[i] * 3) + sign(a)
     return s
 """, [dict(x=vec(0.31, 0.77, -0.42), a=0.5)]),
+    # ---- adjoints sharing buffers: each case once gave a wrong gradient --------------------
+    Program("running_sum_reads_itself", """
+def running_sum_reads_itself(x: float[n]) -> float:
+    u = x
+    u += (u + x)
+    v = x * 2.0
+    v = v + sin(v) * x
+    return sum(u) + sum(v)
+""", [dict(x=rand(4))], jit=True),
+    Program("adjoint_moves_through_levels", """
+def adjoint_moves_through_levels(x: float[n], s: int) -> float:
+    p = x * 1.0
+    for i in range(s):
+        c = p * 0.0
+        for j in range(n):
+            c[j] = p[j] * x[j] + c[j]
+        p = c + 0.0
+    return sum(p * p)
+""", [dict(x=rand(4), s=3)]),
     Program("int_params", """
 def int_params(x: float[n], k: int, s: float, idx: int[m]) -> float:
     t = s
