@@ -394,7 +394,9 @@ class _Reverse:
         reverse code of the first later position that writes one of its inputs (or at the top of
         the reverse iteration if none does), provided all its uses lie before that position.
         Candidates: cheap scalar operations and views, assigned once and never written in place.
-        Typical numeric loops then tape only their loop-carried state.
+        A use at that very position is fine when its reverse reads no values (``r = r - q``: the
+        adjoint passes through a sum). Typical numeric loops then tape only their loop-carried
+        state.
         """
         n = len(body)
         writes = [set(ir.defined(st)) | {v for r in ir.regions(st) for v in ir.vars_written(r)} for st in body]
@@ -411,7 +413,7 @@ class _Reverse:
             at = min([w for w in range(j + 1, n) if writes[w] & inputs] + [slot[a] for a in inputs if a in slot],
                      default=n)
             last_use = max([u for u in range(j + 1, n) if st.target in reads[u]], default=j)
-            if at > last_use:
+            if at > last_use or at == last_use and _reads_no_values(body[at]):
                 slot[st.target] = at
                 plan.setdefault(at, []).append(st)
         return plan
@@ -798,6 +800,11 @@ def _by_argument(b: Builder, st: ir.Op, contribs: dict, created: set[ir.Var]) ->
         else:
             pairs.append((arg, c))
     return pairs
+
+
+def _reads_no_values(st: ir.Stmt) -> bool:
+    """Whether the reverse of ``st`` reads none of its operands' values (a sum or difference)."""
+    return isinstance(st, ir.Op) and st.prim in ("add", "sub")
 
 
 def _movable(g: ir.Operand, pairs: list[tuple], out: list[ir.Stmt]) -> set[ir.Var]:
