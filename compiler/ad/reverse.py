@@ -105,7 +105,6 @@ class _Reverse:
         self.home: dict[ir.Var, ir.Var] = {}
         self.env: dict[ir.Var, _Local] = {}
         self.levels: list[_Level] = [_Level(set())]
-        self.at: tuple[list[ir.Stmt], int] = ([], 0)     # the block and position being reversed
         self.restores: dict[int, list[_Restore]] = {}
         self.before: dict[int, list[ir.Stmt]] = {}
         self.after: dict[int, list[ir.Stmt]] = {}
@@ -356,7 +355,6 @@ class _Reverse:
         done_at: dict[int, int] = {len(stmts): 0}
         for pos in range(len(stmts) - 1, -1, -1):
             st = stmts[pos]
-            self.at = (stmts, pos)
             if isinstance(st, ir.Op):
                 self.op(st, out, in_loop)
             elif isinstance(st, (ir.For, ir.While, ir.If)):
@@ -368,9 +366,12 @@ class _Reverse:
         return out
 
     def _replay(self, redo: list[ir.Op], rev: list[ir.Stmt]) -> list[ir.Stmt]:
-        """Copies of the recomputable ops whose results the reverse body reads (transitively),
-        writing fresh names, so the forward copies stay dead unless the forward needs them."""
-        wanted = ir.vars_read(rev)
+        """Copies of the recomputable ops whose results the reverse body reads (transitively,
+        counting the indices of element restores, whose pops are decided later), writing fresh
+        names, so the forward copies stay dead unless the forward needs them."""
+        wanted = ir.vars_read(rev) | {o for mark in ir.walk(rev) if isinstance(mark, _RestoreMark)
+                                      and mark.restore.element for o in mark.restore.index()
+                                      if isinstance(o, ir.Var)}
         keep = []
         for op in reversed(redo):
             if op.target in wanted:
@@ -466,24 +467,8 @@ class _Reverse:
             return
         g = self._touch(b, v)
         if e in self.local:
-            shared = not v.type.rank or self._consumed_first(e, v)
-            g = b.emit("id" if shared else "copy", [g], v.type, name=v.name + "_adj")
+            g = b.emit("copy" if v.type.rank else "id", [g], v.type, name=v.name + "_adj")
         self.accumulate(b, e, g if st.prim == "add" else b.neg(g), set())
-
-    def _consumed_first(self, e: ir.Var, v: ir.Var) -> bool:
-        """Whether the local ``e``, bound to ``v``'s adjoint at the current statement, is consumed
-        (at its definition, earlier in this block) before anything changes that adjoint: neither
-        that definition nor a statement in between mentions ``v``. Then it may share ``v_bar``'s
-        buffer, no snapshot."""
-        stmts, pos = self.at
-        for k in range(pos - 1, -1, -1):
-            st = stmts[k]
-            if isinstance(st, ir.Op) and st.target is e:
-                return v not in st.args          # e = v + ... adds into v_bar while reading e's
-            if v in ir.operands(st) or v in ir.defined(st) or any(
-                    v in ir.vars_read(r) or v in ir.vars_written(r) for r in ir.regions(st)):
-                return False
-        return False
 
     def write(self, st: ir.Op, b: Builder, in_loop: bool) -> None:
         a, val, *idx = st.args

@@ -401,6 +401,32 @@ def adjoint_moves_through_levels(x: float[n], s: int) -> float:
         p = c + 0.0
     return sum(p * p)
 """, [dict(x=rand(4), s=3)]),
+    Program("shared_adjoint_passed_on", """
+def shared_adjoint_passed_on(x: float[n], w: float[n]) -> float:
+    s = x * 1.5
+    a = x * w
+    t = s * s
+    e = a + w
+    s = s + e
+    return sum(s) + sum(t)
+""", [dict(x=vec(0.7, 0.2, -0.4), w=vec(0.3, -1.1, 0.5))], jit=True),
+    Program("shared_adjoint_through_a_view", """
+def shared_adjoint_through_a_view(A: float[n, n]) -> float:
+    s = A * 1.5
+    B = sin(A)
+    t = B * s
+    C = transpose(B)
+    s = s + C
+    return sum(s * A) + sum(t)
+""", [dict(A=rand(3, 3))]),
+    Program("slice_restore_index_replayed", """
+def slice_restore_index_replayed(x: float[n], w: float) -> float:
+    y1 = x * w
+    for i in range(1, n):
+        y1[0:i + 1] = 0.3 * w
+        y1 = x * 2.0
+    return sum(y1 * x)
+""", [dict(x=vec(0.3, -0.7, 1.1), w=0.4)]),
     Program("int_params", """
 def int_params(x: float[n], k: int, s: float, idx: int[m]) -> float:
     t = s
