@@ -63,11 +63,20 @@ class _Local:
     owned: bool                   # a buffer nothing else refers to (may be updated in place)
 
 
+@dataclass(eq=False)
+class _ZeroMark(ir.Stmt):
+    """Where a reset made ``var``'s adjoint zero; becomes its ``zeros_like`` if the adjoint must
+    be materialised later in the block (there ``var`` still holds its value from the reset)."""
+
+    var: ir.Var = None
+
+
 @dataclass
 class _Level:
     """What the reverse walk knows about home adjoints at its current point in one block.
 
-    ``zero``: exactly zero here (their ``v_bar`` may not even be assigned); ``bound``: assigned
+    ``zero``: exactly zero here (their ``v_bar`` may not even be assigned), ``marks`` where a
+    reset in this block made them so; ``bound``: assigned
     earlier in this block's reverse code; ``touched``: read or updated here while neither, so the
     enclosing block must make them valid before this region runs. ``assume``: for a loop body,
     the variables whose adjoint is zero at the start of every reverse iteration (None for the
@@ -78,6 +87,7 @@ class _Level:
     assume: set | None = None
     bound: set = field(default_factory=set)
     touched: set = field(default_factory=set)
+    marks: dict = field(default_factory=dict)      # zero adjoint -> (code list, _ZeroMark) of its reset here
 
 
 @dataclass
@@ -212,15 +222,28 @@ class _Reverse:
             level.touched.add(v)
         return vb
 
-    def _init(self, b: Builder, v: ir.Var, level: _Level | None = None) -> None:
+    def _init(self, b: Builder, v: ir.Var, level: _Level | None = None, like: ir.Var | None = None) -> None:
         vb = self.bar(v)
         if v.type.rank:
-            b.emit("zeros_like", [v], None, target=vb)
+            b.emit("zeros_like", [like or v], None, target=vb)
         else:
             b.emit("id", [const(0.0)], None, target=vb)
         level = level or self.levels[-1]
         level.zero.discard(v)
         level.bound.add(v)
+        level.marks.pop(v, None)
+
+    def _materialise(self, tail: Builder, v: ir.Var, level: _Level) -> None:
+        """Give the zero adjoint of ``v`` a value that stays valid past the end of this block:
+        at the reset that zeroed it when that was in this block (``v``'s shape there needs no
+        more rewinding), else at the end (``tail``)."""
+        if v not in level.marks:
+            self._init(tail, v, level)
+            return
+        code, mark = level.marks[v]
+        at = Builder(self.fn, [], mark.line, self.made)
+        self._init(at, v, level, like=mark.var)          # mark.var: v as replay renamed it there
+        code[code.index(mark)] = at.out[0]
 
     def take(self, b: Builder, v: ir.Var, resets: bool, op: ir.Op) -> tuple[ir.Operand | None, bool]:
         """The adjoint of ``v`` at its definition by ``op`` (None when it is exactly zero), and
@@ -252,6 +275,9 @@ class _Reverse:
         if v in self.local or v not in self.home:
             return
         self.zero.add(v)
+        mark = _ZeroMark(b.line, v)
+        b.out.append(mark)
+        self.levels[-1].marks[v] = (b.out, mark)
 
     def accumulate(self, b: Builder, arg: ir.Operand, c, created: set[ir.Var]) -> None:
         if not isinstance(arg, ir.Var) or arg not in self.active:
@@ -300,6 +326,7 @@ class _Reverse:
                 b.emit("id" if c in created else "copy", [c], None, target=vb)
             self.zero.discard(arg)
             self.levels[-1].bound.add(arg)
+            self.levels[-1].marks.pop(arg, None)
             return
         vb = self._touch(b, arg)
         if arg.type.rank:
@@ -385,6 +412,8 @@ class _Reverse:
         for mark in ir.walk(rev):
             if isinstance(mark, _RestoreMark):
                 mark.restore.renamed.update(renamed)
+            elif isinstance(mark, _ZeroMark):
+                mark.var = renamed.get(mark.var, mark.var)
         return keep
 
     def _recompute_plan(self, body: list[ir.Stmt]) -> dict[int, list[ir.Op]]:
@@ -546,7 +575,7 @@ class _Reverse:
         assert start <= level.zero, "loop-invariant zero adjoints were left non-zero"
         tail = Builder(self.fn, body, st.line, self.made)
         for v in sorted(level.zero - start, key=lambda v: v.name):
-            self._init(tail, v)
+            self._materialise(tail, v, level)
         self.levels.pop()
         self.make_valid(b, level.touched)
         return body
@@ -568,8 +597,10 @@ class _Reverse:
         for code, level in done:
             tail = Builder(self.fn, code, st.line, self.made)
             for v in sorted(level.zero - both, key=lambda v: v.name):
-                self._init(tail, v, level)
+                self._materialise(tail, v, level)
         self.make_valid(b, then_level.touched | else_level.touched)
+        changed = then_level.bound | else_level.bound | set(then_level.marks) | set(else_level.marks)
+        outer.marks = {v: m for v, m in outer.marks.items() if v in both and v not in changed}
         outer.zero.clear()
         outer.zero.update(both)
         outer.bound.update(then_level.bound & else_level.bound)
@@ -671,6 +702,8 @@ class _Reverse:
     def finish_reverse(self, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
         out = []
         for st in stmts:
+            if isinstance(st, _ZeroMark):
+                continue
             if isinstance(st, _RestoreMark):
                 if st.restore.keep:
                     out.extend(self.restore_ops(st.restore)[1])
