@@ -75,10 +75,10 @@ class _ZeroMark(ir.Stmt):
 class _Level:
     """What the reverse walk knows about home adjoints at its current point in one block.
 
-    ``zero``: exactly zero here (their ``v_bar`` may not even be assigned), ``marks`` where a
-    reset in this block made them so; ``bound``: assigned
-    earlier in this block's reverse code; ``touched``: read or updated here while neither, so the
-    enclosing block must make them valid before this region runs. ``assume``: for a loop body,
+    ``zero``: exactly zero here (their ``v_bar`` may not even be assigned), with ``marks`` where
+    a reset in this block made them so; ``bound``: assigned earlier in this block's reverse code;
+    ``touched``: read or updated here while neither, so the enclosing block must make them valid
+    before this region runs. ``assume``: for a loop body,
     the variables whose adjoint is zero at the start of every reverse iteration (None for the
     function body and for branches, which inherit their enclosing block's knowledge).
     """
