@@ -472,7 +472,8 @@ class _Emitter:
     # ---- fused elementwise loops ------------------------------------------------------
     def fused_loop(self, indent: str, st: ir.Op) -> None:
         """An elementwise expression tree as one loop nest: ``r = tree``, ``a += tree``,
-        ``a[i] += tree`` or ``a[i] = tree``; no temporary per operation. Operand shapes must
+        ``a[i] += tree``, ``a[i] = tree`` or ``a[lo:hi] (+)= tree`` (a loop over a view of the
+        slice); no temporary per operation. Operand shapes must
         match exactly (scalars and rows against matrices broadcast); else a ValueError."""
         write = st.prim in fusion.WRITES | fusion.SLICE_WRITES
         if st.prim in fusion.SLICE_WRITES:

@@ -52,17 +52,24 @@ def plan(stmts: list[ir.Stmt], uses: dict[ir.Var, int],
         if not (outer or (is_loop_op(st) and st.prim != "addto")):
             continue
         reads = set().union(*(leaves.get(a, {a}) for a in st.args if isinstance(a, ir.Var)))
-        reader = consumer(stmts, k, uses, reads)
-        if isinstance(reader, ir.Op) and reader.prim in SLICE_WRITES and not outer and reader.args[1] is st.target:
-            dest = owners.get(reader.args[0], {reader.args[0]})
-            if not any(owners.get(v, {v}) & dest for v in reads):
-                fused[st.target] = st
-                leaves[st.target] = reads
-            continue
-        if reader is None or not is_loop_op(reader):
-            continue
-        into_write = reader.prim in WRITES and reader.args[1] is st.target and reader.args[0] is not st.target
-        if into_write and (not outer or reader.prim == "addto") or (not outer and reader.prim not in WRITES):
+        if _takes(consumer(stmts, k, uses, reads), st, reads, owners):
             fused[st.target] = st
             leaves[st.target] = reads
     return fused
+
+
+def _takes(reader: ir.Stmt | None, st: ir.Op, reads: set[ir.Var], owners: dict[ir.Var, set[ir.Var]]) -> bool:
+    """Whether ``reader``, the one statement reading ``st``'s result, computes it in its loop."""
+    if not isinstance(reader, ir.Op):
+        return False
+    outer = st.prim == "outer"
+    if reader.prim in SLICE_WRITES:
+        dest = owners.get(reader.args[0], {reader.args[0]})
+        return (not outer and reader.args[1] is st.target
+                and not any(owners.get(v, {v}) & dest for v in reads))
+    if not is_loop_op(reader):
+        return False
+    if reader.prim in WRITES:
+        into = reader.args[1] is st.target and reader.args[0] is not st.target
+        return into and (not outer or reader.prim == "addto")
+    return not outer

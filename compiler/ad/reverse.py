@@ -78,9 +78,9 @@ class _Level:
     ``zero``: exactly zero here (their ``v_bar`` may not even be assigned), with ``marks`` where
     a reset in this block made them so; ``bound``: assigned earlier in this block's reverse code;
     ``touched``: read or updated here while neither, so the enclosing block must make them valid
-    before this region runs. ``assume``: for a loop body,
-    the variables whose adjoint is zero at the start of every reverse iteration (None for the
-    function body and for branches, which inherit their enclosing block's knowledge).
+    before this region runs. ``assume``: for a loop body, the variables whose adjoint is zero at
+    the start of every reverse iteration (None for the function body and for branches, which
+    inherit their enclosing block's knowledge).
     """
 
     zero: set
@@ -228,10 +228,20 @@ class _Reverse:
             b.emit("zeros_like", [like or v], None, target=vb)
         else:
             b.emit("id", [const(0.0)], None, target=vb)
+        self._assigned(v, level)
+
+    def _assigned(self, v: ir.Var, level: _Level | None = None) -> None:
+        """``v_bar`` was just given a value in ``level``'s block (the current one by default)."""
         level = level or self.levels[-1]
         level.zero.discard(v)
         level.bound.add(v)
         level.marks.pop(v, None)
+
+    def _is_zero(self, v: ir.Var) -> bool:
+        """Whether ``v``'s home adjoint is exactly zero here (making the home first, so a new one
+        gets the zero state its blocks assume)."""
+        self.bar(v)
+        return v in self.zero
 
     def _materialise(self, tail: Builder, v: ir.Var, level: _Level) -> None:
         """Give the zero adjoint of ``v`` a value that stays valid past the end of this block:
@@ -261,8 +271,7 @@ class _Reverse:
             if entry.value.type.rank < v.type.rank and not takes_broadcast:
                 return b.emit("expand", [entry.value, v], v.type), True
             return entry.value, entry.owned
-        self.bar(v)
-        if v in self.zero:
+        if self._is_zero(v):
             return None, False
         vb = self._touch(b, v)
         if resets:
@@ -324,9 +333,7 @@ class _Reverse:
                 b.emit("expand", [c, arg], None, target=vb)
             else:
                 b.emit("id" if c in created else "copy", [c], None, target=vb)
-            self.zero.discard(arg)
-            self.levels[-1].bound.add(arg)
-            self.levels[-1].marks.pop(arg, None)
+            self._assigned(arg)
             return
         vb = self._touch(b, arg)
         if arg.type.rank:
@@ -491,8 +498,7 @@ class _Reverse:
         v, e = st.target, st.args[1]
         if overwrite and id(st) not in self.recomputed:
             out.append(_RestoreMark(st.line, self._restore(st, v, False)))
-        self.bar(v)
-        if v in self.zero:
+        if self._is_zero(v):
             return
         g = self._touch(b, v)
         if e in self.local:
@@ -503,8 +509,7 @@ class _Reverse:
         a, val, *idx = st.args
         c = None
         if a in self.active:
-            self.bar(a)
-            ab = self._touch(b, a) if a not in self.zero else None
+            ab = None if self._is_zero(a) else self._touch(b, a)
             if ab is not None:
                 if val in self.active:
                     read = {"setindex": "index", "setrow": "row", "setslice": "slice"}[st.prim]
@@ -586,13 +591,13 @@ class _Reverse:
         outer = self.levels[-1]
         done = []
         for stmts in (st.then, st.orelse):
-            homes = set(self.home)
+            before_walk = set(self.home)
             level = _Level(set(outer.zero))
             self.levels.append(level)
             done.append((self.block(stmts, in_loop), level))
             self.levels.pop()
         (then, then_level), (orelse, else_level) = done
-        then_level.zero |= (set(self.home) - homes) & outer.zero    # made while walking the else
+        then_level.zero |= (set(self.home) - before_walk) & outer.zero    # homes the else walk made
         both = then_level.zero & else_level.zero
         for code, level in done:
             tail = Builder(self.fn, code, st.line, self.made)
