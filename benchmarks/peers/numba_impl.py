@@ -57,16 +57,21 @@ def lse_grad(x):
 # ---- llsq -------------------------------------------------------------------------------------
 
 @_jit
+def _llsq_residual(x, ti):
+    """sign(t_i) - sum_j x_j t_i^j, shared by the value and the gradient."""
+    inner = np.sign(ti)
+    mul = 1.0
+    for j in range(x.shape[0]):
+        inner -= x[j] * mul
+        mul *= ti
+    return inner
+
+
+@_jit
 def llsq(x, n):
-    m = x.shape[0]
     total = 0.0
     for i in range(n):
-        ti = -1.0 + i * 2.0 / (n - 1)
-        inner = np.sign(ti)
-        mul = 1.0
-        for j in range(m):
-            inner -= x[j] * mul
-            mul *= ti
+        inner = _llsq_residual(x, -1.0 + i * 2.0 / (n - 1))
         total += inner * inner
     return total / 2
 
@@ -77,11 +82,7 @@ def llsq_grad(x, n):
     g = np.zeros(m)
     for i in range(n):
         ti = -1.0 + i * 2.0 / (n - 1)
-        inner = np.sign(ti)
-        mul = 1.0
-        for j in range(m):
-            inner -= x[j] * mul
-            mul *= ti
+        inner = _llsq_residual(x, ti)
         mul = 1.0
         for j in range(m):          # d/dx_j of inner^2 / 2 = -inner * t_i^j
             g[j] -= inner * mul
