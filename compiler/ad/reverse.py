@@ -128,6 +128,7 @@ class _Reverse:
         self.loop_pairs: dict[int, ir.For] = {}  # forward loop -> the loop that reverses it
         self.loop_saves: dict[int, list[ir.Var]] = {}   # forward loop -> variables saved around it
         self.loop_loads: dict[int, list[ir.Var]] = {}   # reverse loop -> variables restored after it
+        self.bounds: dict[int, ir.Op] = {}      # forward loop -> the reverse sweep's trip count of it
 
     # ---- analyses -------------------------------------------------------------------------
     def _locals(self) -> set[ir.Var]:
@@ -529,6 +530,7 @@ class _Reverse:
             made: list[ir.Stmt] = []
             hb = Builder(self.fn, made, st.line, self.made)
             trips = hb.emit("trip_count", [st.lo, st.hi, st.step], INT, name="trips")
+            self.bounds[id(st)] = made[-1]
             last = _int_op(hb, "sub", trips, ir.Const(1, INT))
             start = _int_op(hb, "add", st.lo, _int_op(hb, "mul", last, st.step))
             stop = _int_op(hb, "sub", st.lo, st.step)
@@ -733,7 +735,7 @@ class _Reverse:
                 continue
             written = {v for s in body for v in ir.defined(s) if v.kind == "adjoint"}
             if all(self._only_accumulates(s, written) for s in body):
-                rev.lo, rev.hi, rev.step = fwd.lo, fwd.hi, fwd.step
+                rev.lo, rev.hi, rev.step = self.bounds[id(fwd)].args     # as the reverse sweep names them
                 rev.body[:] = _flip_scatter_runs(rev.body)
 
     @staticmethod
