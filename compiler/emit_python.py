@@ -179,8 +179,11 @@ class _Emitter:
             return f"_np.zeros({a[0]}.shape)"
         if p == "prod_others":
             return f"{self.helper('_prod_others')}({a[0]})"
-        if p == "where_eq":
-            return f"{self.helper('_where_eq')}({a[0]}, {a[1]})"
+        if p == "count_eq":
+            flat = a[0] if op.args[0].type.rank == 1 else f"{a[0]}.ravel()"
+            return f"{self.helper('_count_eq')}({flat}, {a[1]})"
+        if p == "is_eq":
+            return f"({a[0]} == {a[1]}) * 1.0"
         if p == "sum_to_row":
             return f"_np.sum({a[0]}, axis=0)"
         if p == "heaviside":

@@ -13,7 +13,7 @@ from .passes.analysis import consumer
 
 ELEMENTWISE = {"add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "asin", "acos", "atan",
                "exp", "log", "log1p", "expm1", "sqrt", "abs", "tanh", "sigmoid", "softplus", "relu",
-               "sign", "floor", "maximum", "minimum", "heaviside", "tie", "stop_gradient"}
+               "sign", "floor", "maximum", "minimum", "heaviside", "tie", "is_eq", "stop_gradient"}
 
 
 WRITES = {"addto", "addrow", "setrow"}     # in-place writes of a whole array or one row

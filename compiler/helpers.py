@@ -118,18 +118,11 @@ HELPERS = {
     return out.reshape(x.shape)''',
     "_amax": _extremum("_amax", ">", "maximum"),
     "_amin": _extremum("_amin", "<", "minimum"),
-    # max's derivative: 1/count where x equals its max (ties share), as two loops without
-    # temporaries (a boolean mask times 1.0 takes Numba's generic broadcasting path, 20x slower).
-    "_where_eq": '''def _where_eq(x, m):
-    flat = x.ravel()
+    "_count_eq": '''def _count_eq(x, m):
     count = 0
-    for v in flat:
+    for v in x:
         count += v == m
-    share = 1.0 / count
-    out = _np.empty(flat.size)
-    for k in range(flat.size):
-        out[k] = share * (flat[k] == m)
-    return out.reshape(x.shape)''',
+    return float(count)''',
     # Matrix products are loops, calling BLAS (np.dot) only for large operands and only when
     # Numba can reach it (it needs SciPy, not a dependency of adc): a BLAS call costs more than
     # the arithmetic on the small operands of per-sample loops (an MLP layer, an LSTM cell).
