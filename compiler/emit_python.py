@@ -344,7 +344,7 @@ class _Emitter:
         for st in stmts:
             if isinstance(st, ir.Op) and st.target in self.fused:
                 continue
-            if fusion.is_loop_op(st) or fusion.is_slice_loop(st, self.fused):
+            if fusion.is_loop_op(st) or fusion.is_slice_loop(st, self.fused, self.owners):
                 self.fused_loop(indent, st)
             elif isinstance(st, ir.Op):
                 self.op(indent, st)

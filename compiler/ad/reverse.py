@@ -32,6 +32,7 @@ from ..primitives import PRIMS
 from ..types import BOOL, FLOAT, INT, Type
 from .activity import active_vars
 from .builder import Builder, const
+from .in_place import accumulate_in_place
 from .rules import BROADCASTS, RULES, SCATTERS, Scatter
 
 
@@ -995,4 +996,5 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
                       taken=fn.taken)
     fold_constants(adj)
     eliminate_dead_code(adj)
+    accumulate_in_place(adj)
     return Gradient(adj, list(wrt), len(value_types))
