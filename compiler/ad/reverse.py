@@ -35,6 +35,7 @@ from ..types import BOOL, FLOAT, INT, Type
 from .activity import active_vars
 from .builder import Builder, const
 from .in_place import accumulate_in_place
+from .unread_tapes import drop_unread_tapes
 from .rules import BROADCASTS, RULES, SCATTERS, Scatter
 
 # Scalar primitives cheap enough to recompute a recurrence with instead of taping it.
@@ -1178,5 +1179,7 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
                       taken=fn.taken)
     fold_constants(adj)
     eliminate_dead_code(adj)
+    if drop_unread_tapes(adj):
+        eliminate_dead_code(adj)
     accumulate_in_place(adj)
     return Gradient(adj, list(wrt), len(value_types))
