@@ -132,6 +132,13 @@ def _matmul_args(rng):
             rng.integers(-5, 6, size=(n, m)), rng.integers(-5, 6, size=m))
 
 
+def _long_product_args(rng):
+    # a small result summing over a long axis: BLAS's path (by multiply-adds), with transposed
+    # (Fortran-ordered) operands
+    n, m = _dims(rng)
+    return rng.normal(size=(3000, n)), rng.normal(size=(3000, m))
+
+
 def _index_args(rng):
     n, m = _dims(rng)
     i, j2 = int(rng.integers(0, n)), int(rng.integers(0, m))
@@ -305,6 +312,8 @@ ROWS: list[Row] = [
         "(float[n, k], float[n], float[m], float, float[n], float[n], float[n])",
         "return A @ B, A @ x, y @ A, x @ x, K @ x, A @ ki, K @ ki", _matmul_args,
         lambda A, B, x, y, K, ki: (A @ B, A @ x, y @ A, x @ x, K @ x, A @ ki, (K @ ki).astype(float))),
+    Row("matmul_long", "A: float[p, n], B: float[p, m]", "(float[n, m], float[m, n])",
+        "return transpose(A) @ B, transpose(B) @ A", _long_product_args, lambda A, B: (A.T @ B, B.T @ A)),
     _compare("lt", "<", lambda a, b: a < b),
     _compare("le", "<=", lambda a, b: a <= b),
     _compare("gt", ">", lambda a, b: a > b),
