@@ -37,6 +37,7 @@ from .builder import Builder, const
 from .in_place import accumulate_in_place
 from .unread_tapes import drop_unread_tapes
 from .rules import BROADCASTS, RULES, SCATTERS, Scatter
+from .sum_products import sum_products_by_rows
 
 # Scalar primitives cheap enough to recompute a recurrence with instead of taping it.
 _CHEAP = frozenset({"id", "neg", "add", "sub", "mul", "div", "mod", "floordiv", "to_float", "to_int",
@@ -1198,5 +1199,6 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
     eliminate_dead_code(adj)
     if drop_unread_tapes(adj):
         eliminate_dead_code(adj)
+    sum_products_by_rows(adj)
     accumulate_in_place(adj)
     return Gradient(adj, list(wrt), len(value_types))
