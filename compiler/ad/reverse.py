@@ -1000,9 +1000,9 @@ class _Reverse:
 
 
 def _by_argument(b: Builder, st: ir.Op, contribs: dict, created: set[ir.Var]) -> list[tuple]:
-    """(argument, contribution) pairs, one per argument variable: ``x * x`` gives ``x`` the sum
-    ``g*x + g*x`` (one fused loop) instead of two separate additions into its adjoint. The sums
-    made here join ``created``. Scatters stay separate."""
+    """(argument, contribution) pairs, one per argument variable: ``x / x`` gives ``x`` the sum
+    of both contributions (one fused loop) instead of two separate additions into its adjoint.
+    The sums made here join ``created``. Scatters stay separate."""
     pairs: list[tuple] = []
     for k, c in contribs.items():
         arg = st.args[k]

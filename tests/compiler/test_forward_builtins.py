@@ -273,6 +273,11 @@ ROWS: list[Row] = [
         "return outer(x, y), outer(x, ki), outer(ki, ki)",
         lambda rng: (lambda n, m: (rng.normal(size=n), rng.normal(size=m), rng.integers(-5, 6, m)))(*_dims(rng)),
         lambda x, y, ki: (np.outer(x, y), np.outer(x, ki), np.outer(ki, ki).astype(float))),
+    # computed inside the consumer's loop: alone (its operands give the loop's sizes) or with a matrix
+    Row("outer_fused", "x: float[n], y: float[m], A: float[n, m]", "(float[n, m], float[n, m])",
+        "return exp(outer(x, y) * 0.5), outer(x, y) * A",
+        lambda rng: (lambda n, m: (rng.normal(size=n), rng.normal(size=m), rng.normal(size=(n, m))))(*_dims(rng)),
+        lambda x, y, A: (np.exp(np.outer(x, y) * 0.5), np.outer(x, y) * A)),
     Row("stop_gradient", "x: float[n], s: float", "(float[n], float)", "return stop_gradient(x) * 2, stop_gradient(s)",
         lambda rng: (rng.normal(size=3), float(rng.normal())), lambda x, s: (2 * x, s)),
     Row("detach", "x: float[n], s: float", "(float[n], float)", "return detach(x) + 1, detach(s * s)",
