@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import fusion, ir
 from .helpers import HELPER_NEEDS, decorated
@@ -516,7 +516,11 @@ def tape_limit_bytes() -> int:
 
 
 def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str = "") -> tuple[str, str]:
-    """Python source of a module whose entry function computes ``fn``; returns (source, entry)."""
+    """Python source of a module whose entry function computes ``fn``; returns (source, entry).
+    The names the emitter makes up are taken from a copy of ``fn``'s: emitting leaves ``fn`` as
+    it was, so a derivative built from it later gets the same names (and the same module text,
+    which is its cache key) whether or not ``fn`` was emitted first."""
+    fn = replace(fn, taken=set(fn.taken))
     options = options or EmitOptions(source_name=fn.filename)
     em = _Emitter(fn, options)
     entry = fn.fresh(fn.name)

@@ -99,3 +99,15 @@ def test_no_writable_cache_dir_only_costs_time(tmp_path, monkeypatch):
     assert adc.adjoint_source(m.f).startswith("def f_grad(")
     with pytest.raises(AdError):
         adc.loads(BAD["type error"][0], "bad.ad")
+
+
+def test_derivative_text_does_not_depend_on_what_was_compiled_before(cache):
+    """The derivative's module text is its cache key: emitting the forward function first (as a
+    benchmark does) must not rename anything in it, or a later process compiles it again."""
+    import numpy as np
+
+    alone = adc.adjoint_source(adc.loads(PROGRAM, "a.ad", jit=False).f, lang="python")
+    m = adc.loads(PROGRAM, "b.ad", jit=False)
+    m.f(np.ones(3))
+    after = adc.adjoint_source(m.f, lang="python")
+    assert after.replace("b.ad", "a.ad") == alone
