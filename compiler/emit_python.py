@@ -185,6 +185,8 @@ class _Emitter:
         if p == "is_eq":
             return f"({a[0]} == {a[1]}) * 1.0"
         if p == "sum_to_row":
+            if op.args[0].type.rank == 2:
+                return f"{self.helper('_sum_rows')}({a[0]})"
             return f"_np.sum({a[0]}, axis=0)"
         if p == "heaviside":
             return f"({a[0]} > 0) * 1.0"

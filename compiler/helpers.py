@@ -118,6 +118,15 @@ HELPERS = {
     return out.reshape(x.shape)''',
     "_amax": _extremum("_amax", ">", "maximum"),
     "_amin": _extremum("_amin", "<", "minimum"),
+    # The rows of a matrix added into one row (a broadcast row's adjoint), in row order like
+    # numpy's: the inner loop runs along the row, independent per column, so it vectorises
+    # (Numba's np.sum(x, axis=0) took 2.5x as long on 1000 x 64).
+    "_sum_rows": '''def _sum_rows(x):
+    out = _np.zeros(x.shape[1])
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            out[j] += x[i, j]
+    return out''',
     "_count_eq": '''def _count_eq(x, m):
     count = 0
     for v in x:

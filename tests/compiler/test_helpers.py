@@ -34,6 +34,9 @@ def top2(a: float[n, m]) -> float:
 
 def peak(x: float[n]) -> float:
     return 3.0 * max(x)
+
+def shifted(a: float[n, m], r: float[m]) -> float:
+    return sum((a + r) * a)
 """
 
 SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 709.78, 709.79, 710.0, 800.0,
@@ -130,3 +133,12 @@ def test_max_derivative_splits_between_ties(module):
     np.testing.assert_array_equal(g, [0.0, 1.0, 0.0, 1.0, 1.0, 0.0])
     x = np.array([2.0, np.nan, 1.0])
     assert np.isnan(adc.grad(module.peak)(x)).all()
+
+
+def test_broadcast_row_adjoint_sums_the_rows(module):
+    a = np.random.default_rng(4).standard_normal((37, 5))
+    got = adc.grad(module.shifted, wrt="r")(a, np.zeros(5))
+    running = np.zeros(5)
+    for row in a:                      # the helper's order: row after row
+        running += row
+    np.testing.assert_array_equal(got, running)
