@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..passes import eliminate_dead_code, fold_constants
+from ..passes import elide_adjoint_copies, eliminate_dead_code, fold_constants
 from ..passes.analysis import mutated, substitute
 from ..primitives import PRIMS
 from ..types import BOOL, FLOAT, INT, Type
@@ -1057,4 +1057,5 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
                       taken=fn.taken)
     fold_constants(adj)
     eliminate_dead_code(adj)
+    elide_adjoint_copies(adj)
     return Gradient(adj, list(wrt), len(value_types))

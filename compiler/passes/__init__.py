@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import ir
+from .adjoint_copies import elide_adjoint_copies
 from .copies import insert_copies
 from .cse import eliminate_common_subexpressions
 from .dce import eliminate_dead_code
@@ -17,4 +18,4 @@ def simplify(fn: ir.Function) -> ir.Function:
 
 
 __all__ = ["simplify", "insert_copies", "fold_constants", "eliminate_common_subexpressions",
-           "eliminate_dead_code"]
+           "eliminate_dead_code", "elide_adjoint_copies"]
