@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..passes import elide_adjoint_copies, eliminate_dead_code, fold_constants
+from ..passes import add_outside_zeroed_slices, elide_adjoint_copies, eliminate_dead_code, fold_constants
 from ..passes.analysis import mutated, substitute
 from ..primitives import PRIMS
 from ..types import BOOL, FLOAT, INT, Type
@@ -1058,4 +1058,5 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
     fold_constants(adj)
     eliminate_dead_code(adj)
     elide_adjoint_copies(adj)
+    add_outside_zeroed_slices(adj)
     return Gradient(adj, list(wrt), len(value_types))
