@@ -16,113 +16,11 @@ import os
 from dataclasses import dataclass
 
 from . import fusion, ir
+from .helpers import HELPER_NEEDS, decorated
 from .passes.analysis import mutated, storage_owners, use_counts
 from .types import Type
 
 _NUMBA_SCALAR = {"float": "_nb.float64", "int": "_nb.int64", "bool": "_nb.boolean"}
-
-HELPERS = {
-    "_sigmoid": '''def _sigmoid(x):
-    return 1.0 / (1.0 + _np.exp(-x))''',
-    "_softplus": '''def _softplus(x):
-    return _np.maximum(x, 0.0) + _np.log1p(_np.exp(-_np.abs(x)))''',
-    "_logsumexp": '''def _logsumexp(x):
-    m = _np.max(x)
-    if not _np.isfinite(m):
-        return m
-    return m + _np.log(_np.sum(_np.exp(x - m)))''',
-    "_norm": '''def _norm(x):
-    s = 0.0
-    for v in x.flat:
-        s += v * v
-    return _np.sqrt(s)''',
-    "_in_range": '''def _in_range(i, stop, step):
-    return i < stop if step > 0 else i > stop''',
-    "_trip_count": '''def _trip_count(lo, hi, step):
-    if step > 0:
-        return max(0, (hi - lo + step - 1) // step)
-    return max(0, (lo - hi - step - 1) // (-step))''',
-    "_prod_others": '''def _prod_others(x):
-    flat = x.ravel()
-    out = _np.empty(flat.size)
-    acc = 1.0
-    for k in range(flat.size):
-        out[k] = acc
-        acc *= flat[k]
-    acc = 1.0
-    for k in range(flat.size - 1, -1, -1):
-        out[k] *= acc
-        acc *= flat[k]
-    return out.reshape(x.shape)''',
-    "_where_eq": '''def _where_eq(x, m):
-    mask = (x == m) * 1.0
-    return mask / _np.sum(mask)''',
-    # Matrix products are loops, calling BLAS (np.dot) only for large operands and only when
-    # Numba can reach it (it needs SciPy, not a dependency of adc): a BLAS call costs more than
-    # the arithmetic on the small operands of per-sample loops (an MLP layer, an LSTM cell).
-    "_dot": '''def _dot(a, b):
-    if a.shape[0] != b.shape[0]:
-        raise ValueError("dot: vectors of different lengths")
-    s = 0.0
-    for k in range(a.shape[0]):
-        s += a[k] * b[k]
-    return s''',
-    "_vecmat": '''def _vecmat(v, m):
-    if _BLAS and m.size > 4096:
-        return _np.dot(v, m)
-    if v.shape[0] != m.shape[0]:
-        raise ValueError("@: shapes do not match")
-    out = _np.zeros(m.shape[1])
-    for i in range(m.shape[0]):
-        vi = v[i]
-        for j in range(m.shape[1]):
-            out[j] += vi * m[i, j]
-    return out''',
-    "_matvec": '''def _matvec(m, v):
-    if _BLAS and m.size > 4096:
-        return _np.dot(m, v)
-    if v.shape[0] != m.shape[1]:
-        raise ValueError("@: shapes do not match")
-    out = _np.empty(m.shape[0])
-    for i in range(m.shape[0]):
-        s = 0.0
-        for j in range(m.shape[1]):
-            s += m[i, j] * v[j]
-        out[i] = s
-    return out''',
-    "_matmul": '''def _matmul(a, b):
-    if _BLAS and a.shape[0] * b.shape[1] > 4096:
-        return _np.dot(a, b)
-    if a.shape[1] != b.shape[0]:
-        raise ValueError("@: shapes do not match")
-    out = _np.zeros((a.shape[0], b.shape[1]))
-    for i in range(a.shape[0]):
-        for k in range(a.shape[1]):
-            aik = a[i, k]
-            for j in range(b.shape[1]):
-                out[i, j] += aik * b[k, j]
-    return out''',
-    "_outer": '''def _outer(u, v):
-    out = _np.empty((u.shape[0], v.shape[0]))
-    for i in range(u.shape[0]):
-        for j in range(v.shape[0]):
-            out[i, j] = u[i] * v[j]
-    return out''',
-    # A loop, not ``bigger[:n] = tape``: Numba's slice assignment compiles its shape-mismatch
-    # error formatting (string and repr code), about a second of a cold compile.
-    "_grow": '''def _grow(tape, needed):
-    bigger = _np.empty(max(needed, 2 * tape.shape[0]), dtype=tape.dtype)
-    for k in range(tape.shape[0]):
-        bigger[k] = tape[k]
-    return bigger''',
-}
-
-# Helpers always called with int64 arguments get that signature: without one, Numba compiles a new
-# specialisation for every combination of literal arguments (``_trip_count(0, n, 1)`` and
-# ``_trip_count(t, n, 1)`` are two compilations), and gmm's gradient had twelve of them.
-HELPER_SIGNATURES = {"_in_range": "(_nb.int64, _nb.int64, _nb.int64)",
-                     "_trip_count": "(_nb.int64, _nb.int64, _nb.int64)"}
-
 
 def _num(value) -> str:
     if isinstance(value, bool):
@@ -169,6 +67,7 @@ class _Emitter:
 
     def helper(self, name: str) -> str:
         self.helpers.add(name)
+        self.helpers.update(HELPER_NEEDS.get(name, ()))
         return name
 
     def expr(self, op: ir.Op) -> str:
@@ -204,16 +103,20 @@ class _Emitter:
             ranks = (op.args[0].type.rank, op.args[1].type.rank)
             helper = {(1, 1): "_dot", (1, 2): "_vecmat", (2, 1): "_matvec", (2, 2): "_matmul"}[ranks]
             return f"{self.helper(helper)}({a[0]}, {a[1]})"
+        if p == "exp" and scalar:
+            return f"{self.helper('_exp')}({self.float_(op.args[0])})"
         if p in ("sin", "cos", "tan", "exp", "log", "log1p", "expm1", "sqrt", "tanh", "floor", "sign"):
             return f"_np.{p}({self.float_(op.args[0])})"
         if p in ("asin", "acos", "atan"):
             return f"_np.arc{p[1:]}({self.float_(op.args[0])})"
         if p == "abs":
             return f"abs({a[0]})" if scalar else f"_np.abs({a[0]})"
-        if p == "sigmoid":
-            return f"{self.helper('_sigmoid')}({a[0]})"
-        if p == "softplus":
-            return f"{self.helper('_softplus')}({a[0]})"
+        if p in ("sigmoid", "softplus"):
+            if scalar:
+                return f"{self.helper('_' + p)}({a[0]})"
+            if p == "sigmoid":
+                return f"1.0 / (1.0 + _np.exp(-{a[0]}))"
+            return f"_np.maximum({a[0]}, 0.0) + _np.log1p(_np.exp(-_np.abs({a[0]})))"
         if p == "relu":
             return f"max({a[0]}, 0.0)" if scalar else f"_np.maximum({a[0]}, 0.0)"
         if p in ("maximum", "minimum"):
@@ -224,8 +127,14 @@ class _Emitter:
             return f"float({a[0]})" if scalar else f"{a[0]}.astype(_np.float64)"
         if p == "to_int":
             return f"int({a[0]})"
+        if p == "sum" and op.args[0].type.dtype == "float":
+            flat = a[0] if op.args[0].type.rank == 1 else f"{a[0]}.ravel()"
+            return f"{self.helper('_sum')}({flat})"
         if p in ("sum", "prod"):
             return f"_np.{p}({a[0]})"
+        if p in ("amax", "amin") and op.args[0].type.dtype == "float":
+            flat = a[0] if op.args[0].type.rank == 1 else f"{a[0]}.ravel()"
+            return f"{self.helper('_' + p)}({flat})"
         if p in ("amax", "amin"):
             return f"_np.{p[1:]}({a[0]})"
         if p == "norm":
@@ -270,8 +179,11 @@ class _Emitter:
             return f"_np.zeros({a[0]}.shape)"
         if p == "prod_others":
             return f"{self.helper('_prod_others')}({a[0]})"
-        if p == "where_eq":
-            return f"{self.helper('_where_eq')}({a[0]}, {a[1]})"
+        if p == "count_eq":
+            flat = a[0] if op.args[0].type.rank == 1 else f"{a[0]}.ravel()"
+            return f"{self.helper('_count_eq')}({flat}, {a[1]})"
+        if p == "is_eq":
+            return f"({a[0]} == {a[1]}) * 1.0"
         if p == "sum_to_row":
             return f"_np.sum({a[0]}, axis=0)"
         if p == "heaviside":
@@ -447,7 +359,7 @@ class _Emitter:
         for st in stmts:
             if isinstance(st, ir.Op) and st.target in self.fused:
                 continue
-            if fusion.is_loop_op(st) or fusion.is_slice_loop(st, self.fused):
+            if fusion.is_loop_op(st) or fusion.is_slice_loop(st, self.fused, self.owners):
                 self.fused_loop(indent, st)
             elif isinstance(st, ir.Op):
                 self.op(indent, st)
@@ -629,8 +541,7 @@ def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str
     out = [f"# {header or 'Generated by adc'}, from {fn.filename!r}. Do not edit.",
            "import numba as _nb", "import numpy as _np", "", f"_BLAS = {blas_available()}", ""]
     for name in sorted(em.helpers):
-        sig = f"{HELPER_SIGNATURES[name]}, " if name in HELPER_SIGNATURES else ""
-        out.extend(["", f"@_nb.njit({sig}cache=True, nogil=True, error_model='numpy')", HELPERS[name], ""])
+        out.extend(["", *decorated(name), ""])
     out.append("")
     out.extend(em.lines)
     out.append("")

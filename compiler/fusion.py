@@ -13,7 +13,7 @@ from .passes.analysis import consumer
 
 ELEMENTWISE = {"add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "asin", "acos", "atan",
                "exp", "log", "log1p", "expm1", "sqrt", "abs", "tanh", "sigmoid", "softplus", "relu",
-               "sign", "floor", "maximum", "minimum", "heaviside", "tie", "stop_gradient"}
+               "sign", "floor", "maximum", "minimum", "heaviside", "tie", "is_eq", "stop_gradient"}
 
 
 WRITES = {"addto", "addrow", "setrow"}     # in-place writes of a whole array or one row
@@ -34,9 +34,19 @@ def is_loop_op(st: ir.Stmt) -> bool:
     return st.prim in ELEMENTWISE and st.target.type.rank > 0 and st.target.type.dtype == "float"
 
 
-def is_slice_loop(st: ir.Stmt, fused: dict[ir.Var, ir.Op]) -> bool:
-    """``a[lo:hi] = tree`` or ``+= tree`` with the tree fused: one loop over the slice."""
-    return isinstance(st, ir.Op) and st.prim in SLICE_WRITES and st.args[1] in fused
+def is_slice_loop(st: ir.Stmt, fused: dict[ir.Var, ir.Op], owners: dict[ir.Var, set[ir.Var]]) -> bool:
+    """``a[lo:hi] = v`` or ``+= v`` as one loop over the slice: ``v`` a fused tree, or a float
+    vector or scalar that cannot share the written array's memory. Numba compiles numpy's slice
+    assignment through its general broadcasting code: seconds of compile time, and slower than
+    the loop on the short slices the reverse sweep writes (an LSTM gate's adjoint)."""
+    if not (isinstance(st, ir.Op) and st.prim in SLICE_WRITES):
+        return False
+    dest, value = st.args[0], st.args[1]
+    if value in fused:
+        return True
+    if dest.type.rank != 1 or value.type.dtype != "float":
+        return False
+    return not isinstance(value, ir.Var) or not owners.get(value, {value}) & owners.get(dest, {dest})
 
 
 def plan(stmts: list[ir.Stmt], uses: dict[ir.Var, int],

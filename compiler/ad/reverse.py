@@ -12,7 +12,9 @@ tape the old element, not the array, and only when ``y``'s values are read in re
 
 Control flow: a ``for`` loop is reversed by running its range backwards (the trip count is
 recomputed from the bounds); a ``while`` loop counts its iterations (taped when the loop is
-itself inside a loop); an ``if`` re-reads its condition, which rewinding makes correct.
+itself inside a loop); an ``if`` re-reads its condition, which rewinding makes correct. A reversed
+``for`` whose body only accumulates adjoints runs forwards, and then recomputes a cheap
+recurrence (``mul *= t``) from its entry value instead of taping it.
 
 Adjoints: a temporary or variable assigned once and read only in its own block keeps its adjoint
 in a symbolic environment (JAX-style: an absent entry is an exact zero and emits nothing; the
@@ -32,7 +34,13 @@ from ..primitives import PRIMS
 from ..types import BOOL, FLOAT, INT, Type
 from .activity import active_vars
 from .builder import Builder, const
+from .in_place import accumulate_in_place
+from .unread_tapes import drop_unread_tapes
 from .rules import BROADCASTS, RULES, SCATTERS, Scatter
+
+# Scalar primitives cheap enough to recompute a recurrence with instead of taping it.
+_CHEAP = frozenset({"id", "neg", "add", "sub", "mul", "div", "mod", "floordiv", "to_float", "to_int",
+                    "index", "abs", "minimum", "maximum"})
 
 
 # Array operations a loop body's reverse recomputes rather than tapes: one cheap pass each.
@@ -61,6 +69,14 @@ class _RestoreMark(ir.Stmt):
     """Placeholder in the reverse code, replaced by the pop once we know it is needed."""
 
     restore: _Restore = None
+
+
+@dataclass(eq=False)
+class _ReplayExit(ir.Stmt):
+    """After a reverse loop that replays a recurrence: ``op`` gives the variable back its value
+    from before the loop (rewinding), emitted only if the reverse sweep reads that variable."""
+
+    op: ir.Op = None
 
 
 @dataclass
@@ -134,6 +150,9 @@ class _Reverse:
         self.loop_pairs: dict[int, ir.For] = {}  # forward loop -> the loop that reverses it
         self.loop_saves: dict[int, list[ir.Var]] = {}   # forward loop -> variables saved around it
         self.loop_loads: dict[int, list[ir.Var]] = {}   # reverse loop -> variables restored after it
+        self.bounds: dict[int, ir.Op] = {}      # forward loop -> the reverse sweep's trip count of it
+        self.replayed: set[int] = set()          # reverse loops that replay a recurrence (run forwards)
+        self.reverse_reads: set[ir.Var] = set()  # primal variables the reverse sweep reads (prune)
 
     # ---- analyses -------------------------------------------------------------------------
     def _locals(self) -> set[ir.Var]:
@@ -398,7 +417,7 @@ class _Reverse:
             if isinstance(st, ir.Op):
                 self.op(st, out, in_loop)
             elif isinstance(st, (ir.For, ir.While, ir.If)):
-                self.region(st, out, in_loop)
+                self.region(st, out, in_loop, (stmts, pos, plan))
             done_at[pos] = len(out)
         for slot in sorted(plan, key=lambda s: done_at[s], reverse=True):
             at = done_at[slot]
@@ -431,6 +450,8 @@ class _Reverse:
                 mark.restore.renamed.update(renamed)
             elif isinstance(mark, _ZeroMark):
                 mark.var = renamed.get(mark.var, mark.var)
+            elif isinstance(mark, _ReplayExit):
+                substitute([mark.op], renamed)
         return keep
 
     def _recompute_plan(self, body: list[ir.Stmt]) -> dict[int, list[ir.Op]]:
@@ -584,18 +605,26 @@ class _Reverse:
         if c is not None:
             self.accumulate(b, val, c, {c})
 
-    def region(self, st: ir.Stmt, out: list[ir.Stmt], in_loop: bool) -> None:
+    def region(self, st: ir.Stmt, out: list[ir.Stmt], in_loop: bool, where: tuple | None = None) -> None:
+        """The reverse of a loop or branch ``st``; ``where`` is (its block, its position there,
+        that block's recompute plan)."""
         b = Builder(self.fn, out, st.line, self.made)
         if isinstance(st, ir.For):
             body = self.loop_body(st, b)
             made: list[ir.Stmt] = []
             hb = Builder(self.fn, made, st.line, self.made)
             trips = hb.emit("trip_count", [st.lo, st.hi, st.step], INT, name="trips")
+            self.bounds[id(st)] = made[-1]
             last = _int_op(hb, "sub", trips, ir.Const(1, INT))
             start = _int_op(hb, "add", st.lo, _int_op(hb, "mul", last, st.step))
             stop = _int_op(hb, "sub", st.lo, st.step)
             rev = [ir.For(st.line, st.var, start, stop, _int_op(hb, "neg", st.step), body)]
             self.loop_pairs[id(st)] = rev[0]
+            entry, leave = self._replay_recurrences(st, body, where, in_loop)
+            if entry:
+                self.replayed.add(id(rev[0]))
+                made.extend(entry)
+                rev.extend(leave)
         elif isinstance(st, ir.While):
             body = self.loop_body(st, b)
             made = []
@@ -673,6 +702,155 @@ class _Reverse:
         outer.bound.update(then_level.bound & else_level.bound)
         return then, orelse
 
+    # ---- recurrences replayed in a forward-running reverse loop ------------------------------
+    def _replay_recurrences(self, loop: ir.For, body: list[ir.Stmt], where: tuple | None,
+                            in_loop: bool) -> tuple[list[ir.Stmt], list[ir.Stmt]]:
+        """Replay the loop-carried scalars of ``loop`` that a cheap recurrence updates
+        (``mul *= t``) in its reverse loop instead of popping them at every iteration.
+
+        Decided here, while the reverse loop is built, so that the enclosing block's recompute
+        plan and the taping analysis see what the replay reads (a recomputed ``t``, the entry
+        value). Only when the reverse loop will run forwards (``run_forwards_where_possible``):
+        it accumulates adjoints only, and every other restore inside is of a variable the body
+        does not read (never kept, or moved around the loop by ``save_around_loops``); then
+        iteration ``j`` of the reverse loop meets the values of forward iteration ``j`` in order.
+        A replayed ``v`` becomes a fresh ``r``: set to ``v``'s value on entry to the loop before
+        the reverse loop; in the body, the reverse code of statements after ``v``'s update reads
+        the updated value (computed at the top, when it reads any), the rest reads ``r``, and
+        the body ends with the update. The pop of ``v`` goes away. Returns the statements to
+        put before the reverse loop and after it.
+        """
+        read = ir.vars_read(body)
+        marks = {m.restore.stmt: m for m in body if isinstance(m, _RestoreMark)}
+        chains = {v: ops for v, ops in self._recurrences(loop).items() if v in read and ops[-1] in marks}
+        if not chains or not self._commutes(body, set(chains)):
+            return [], []
+        entry: list[ir.Stmt] = []
+        exits: list[ir.Stmt] = []
+        tails: list[ir.Stmt] = []
+        for v, chain in chains.items():
+            update = chain[-1]
+            mark = marks[update]
+            self.restores[id(update)].remove(mark.restore)
+            k = body.index(mark)
+            later, earlier = body[:k], body[k + 1:]      # reverse code of the statements after/before it
+            r = ir.Var(self.fn.fresh(v.name), v.type, "user")
+            if v in ir.vars_read(later):
+                nxt = ir.Var(self.fn.fresh(v.name), v.type, "user")
+                substitute(later, {v: nxt})
+                substitute(earlier, {v: r})
+                body[:] = (self._copy_chain(chain, v, r, nxt) + later + earlier
+                           + [ir.Op(update.line, r, "id", [nxt])])
+            else:
+                substitute(earlier, {v: r})
+                body[:] = later + earlier + self._copy_chain(chain, v, r, r)
+            prim, args, line, tail = self._entry_value(v, loop, where, in_loop)
+            entry.append(ir.Op(line, r, prim, list(args)))
+            exits.append(_ReplayExit(line, ir.Op(line, v, prim, list(args))))
+            tails.extend(tail)
+        return entry, exits + tails
+
+    def _recurrences(self, loop: ir.For) -> dict[ir.Var, list[ir.Op]]:
+        """The inactive scalar variables that ``loop``'s body updates once, at its top level, by
+        cheap arithmetic on their own value, constants, the loop index, values the body does not
+        write and temporaries computed before the update the same way; each with the ops that
+        compute its new value (temporaries first, the update last)."""
+        body = loop.body
+        writes = Counter(v for st in ir.walk(body) for v in ir.defined(st))
+        first_write = {}
+        for pos, st in enumerate(body):
+            for v in ir.defined(st):
+                first_write.setdefault(v, pos)
+        made: dict[ir.Var, tuple[ir.Op, set]] = {}    # temporary -> (its op, carried values it reads)
+        found: dict[ir.Var, list[ir.Op]] = {}
+        for pos, st in enumerate(body):
+            if not (isinstance(st, ir.Op) and st.target is not None and st.prim in _CHEAP
+                    and st.target.type.rank == 0 and st.target not in self.active and writes[st.target] == 1):
+                continue
+            carried: set[ir.Var] = set()
+            ok = True
+            for a in st.args:
+                if not isinstance(a, ir.Var) or a not in writes:
+                    continue                          # a constant, the loop index, a loop invariant
+                if a in made:
+                    carried |= made[a][1]
+                elif writes[a] == 1 and first_write.get(a, -1) >= pos and a.type.rank == 0:
+                    carried.add(a)                    # its value from the start of the iteration
+                else:
+                    ok = False
+            if not ok:
+                continue
+            t = st.target
+            if t.kind == "temp" and self.counts[t] == 1:
+                made[t] = (st, carried)
+            elif t.kind in ("user", "param") and carried == {t}:
+                needed = {a for a in st.args if isinstance(a, ir.Var) and a in made}
+                chain = [st]
+                for prev in reversed(body[:pos]):
+                    if isinstance(prev, ir.Op) and prev.target in needed:
+                        chain.append(prev)
+                        needed |= {a for a in prev.args if isinstance(a, ir.Var) and a in made}
+                found[t] = chain[::-1]
+        return found
+
+    def _commutes(self, body: list[ir.Stmt], replayed: set[ir.Var]) -> bool:
+        """Whether the reverse loop body ``body``, once ``replayed`` no longer needs pops, runs
+        forwards: no pop stays inside (every restore left is of a variable the body does not
+        read, and is dropped or moved around the loop) and adjoints are only accumulated."""
+        stmts = list(ir.walk(body))
+        read = ir.vars_read(body) - replayed
+        written = {v for st in stmts for v in ir.defined(st) if v.kind == "adjoint"}
+        for st in stmts:
+            if isinstance(st, _RestoreMark):
+                if st.restore.element or st.restore.var in read:
+                    return False
+            elif isinstance(st, ir.Op) and st.prim == "pop" or not self._only_accumulates(st, written):
+                return False
+        return True
+
+    def _copy_chain(self, chain: list[ir.Op], v: ir.Var, src: ir.Var, dst: ir.Var) -> list[ir.Op]:
+        """The recurrence ``chain`` again, reading ``src`` for ``v`` and writing ``dst``."""
+        renamed: dict[ir.Var, ir.Var] = {v: src}
+        ops = []
+        for op in chain:
+            target = dst if op is chain[-1] else ir.Var(self.fn.fresh(op.target.name), op.target.type, "temp")
+            ops.append(ir.Op(op.line, target, op.prim,
+                             [renamed.get(a, a) if isinstance(a, ir.Var) else a for a in op.args]))
+            renamed[op.target] = target
+        return ops
+
+    def _entry_value(self, v: ir.Var, loop: ir.For, where: tuple | None,
+                     in_loop: bool) -> tuple[str, list[ir.Operand], int, list[ir.Stmt]]:
+        """How the reverse sweep gets ``v``'s value on entry to ``loop``: (prim, args, line) of an
+        op computing it, and reverse statements to put after the loop's reverse.
+
+        The op that last assigned ``v`` before the loop in its block, when it is cheap, does not
+        read ``v`` and its inputs keep their values up to the loop's end (rewinding gives them
+        back there) and, if recomputed, are recomputed in time (``mul = 1.0``: nothing to save).
+        Otherwise a copy ``v_0 = v`` made just before the loop, taped like any value when in a
+        loop (once per iteration of the enclosing loop).
+        """
+        if where is not None:
+            stmts, pos, plan = where
+            slot = {op.target: s for s, ops in plan.items() for op in ops}
+            for q in range(pos - 1, -1, -1):
+                st = stmts[q]
+                if v in ir.defined(st) or any(v in ir.vars_written(r) for r in ir.regions(st)):
+                    break
+            else:
+                st = None
+            if (isinstance(st, ir.Op) and st.target is v and st.prim in _CHEAP and v not in st.args):
+                between = {w for s in stmts[q + 1:pos + 1] for w in ir.defined(s)}
+                between |= {w for s in stmts[q + 1:pos + 1] for r in ir.regions(s) for w in ir.vars_written(r)}
+                if all(not isinstance(a, ir.Var) or a not in between and slot.get(a, len(stmts)) > pos
+                       for a in st.args):
+                    return st.prim, list(st.args), st.line, []
+        saved = ir.Var(self.fn.fresh(v.name + "_0"), v.type, "user")
+        op = ir.Op(loop.line, saved, "id", [v])
+        self.before.setdefault(id(loop), []).append(op)
+        tail = [_RestoreMark(loop.line, self._restore(op, saved, False))] if in_loop else []
+        return "id", [saved], loop.line, tail
+
     def make_valid(self, b: Builder, touched: set[ir.Var]) -> None:
         """A region read or updated these home adjoints without assigning them first: assign
         zeros before its code where they are still zero here, else pass the need outwards."""
@@ -717,6 +895,7 @@ class _Reverse:
                     if r.element:
                         shapes.add(r.var)
                         values.update(o for o in r.index() if isinstance(o, ir.Var))
+        self.reverse_reads = values
 
     def restore_ops(self, r: _Restore) -> tuple[list[ir.Stmt], list[ir.Stmt]]:
         """(forward ops pushing the old value, reverse ops popping it back)."""
@@ -771,6 +950,10 @@ class _Reverse:
         for st in stmts:
             if isinstance(st, _ZeroMark):
                 continue
+            if isinstance(st, _ReplayExit):
+                if st.op.target in self.reverse_reads:
+                    out.append(st.op)
+                continue
             if isinstance(st, _RestoreMark):
                 if st.restore.keep:
                     out.extend(self.restore_ops(st.restore)[1])
@@ -791,12 +974,13 @@ class _Reverse:
                 continue
             rev = self.loop_pairs[id(fwd)]
             body = list(ir.walk(rev.body))
-            if any(isinstance(s, ir.Op) and s.prim == "pop" for s in body):
-                continue
             written = {v for s in body for v in ir.defined(s) if v.kind == "adjoint"}
-            if all(self._only_accumulates(s, written) for s in body):
-                rev.lo, rev.hi, rev.step = fwd.lo, fwd.hi, fwd.step
+            if (not any(isinstance(s, ir.Op) and s.prim == "pop" for s in body)
+                    and all(self._only_accumulates(s, written) for s in body)):
+                rev.lo, rev.hi, rev.step = self.bounds[id(fwd)].args     # as the reverse sweep names them
                 rev.body[:] = _flip_scatter_runs(rev.body)
+            elif id(rev) in self.replayed:
+                raise AssertionError(f"line {fwd.line}: a loop replaying a recurrence must run forwards")
 
     @staticmethod
     def _only_accumulates(st: ir.Stmt, written: set[ir.Var]) -> bool:
@@ -1057,6 +1241,9 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
                       taken=fn.taken)
     fold_constants(adj)
     eliminate_dead_code(adj)
+    if drop_unread_tapes(adj):
+        eliminate_dead_code(adj)
+    accumulate_in_place(adj)
     elide_adjoint_copies(adj)
     add_outside_zeroed_slices(adj)
     return Gradient(adj, list(wrt), len(value_types))

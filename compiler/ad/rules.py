@@ -127,7 +127,10 @@ def _extremum(b, op, g):
 # ---- reductions -------------------------------------------------------------------------
 rule("sum")(lambda b, op, g: {0: g})
 rule("prod")(lambda b, op, g: {0: b.mul(g, b.call("prod_others", op.args[0]))})
-rule("amax", "amin")(lambda b, op, g: {0: b.mul(g, b.call("where_eq", op.args[0], op.target))})
+# Ties share equally: g / count where x equals the result; the mask is elementwise, so it is
+# computed inside the loop that accumulates it.
+rule("amax", "amin")(lambda b, op, g: {0: b.mul(b.div(g, b.call("count_eq", op.args[0], op.target, rank=0)),
+                                                b.call("is_eq", op.args[0], op.target))})
 rule("norm")(lambda b, op, g: {0: b.mul(op.args[0], b.call("safe_div", g, op.target))})
 rule("logsumexp")(lambda b, op, g: {0: b.mul(g, b.call("exp", b.sub(op.args[0], op.target)))})
 rule("dot", args=(0, 1))(lambda b, op, g: {0: b.mul(g, op.args[1]), 1: b.mul(g, op.args[0])})

@@ -6,6 +6,11 @@ writes into such an array; a region is live when something inside it is. Marking
 "is this name read anywhere") also removes self-sustaining dead code such as an accumulator
 loop whose total nobody returns, e.g. the primal loop of a gradient that only returns
 derivatives.
+
+Marking is by variable, so it keeps every assignment of a variable that is read somewhere. A
+second phase removes the assignments no read can see (backward liveness over the structured
+code, to a fixed point around loops): the reverse sweep's reset ``c_bar = zeros_like(c)`` after
+``c_bar`` was last read, which otherwise keeps a pop of ``c`` (and its push) just for a shape.
 """
 from __future__ import annotations
 
@@ -54,9 +59,67 @@ def _sweep(stmts: list[ir.Stmt], live: set[int]) -> list[ir.Stmt]:
     return out
 
 
+def _vars(operands) -> set[ir.Var]:
+    return {o for o in operands if isinstance(o, ir.Var)}
+
+
+def _live_before(stmts: list[ir.Stmt], live: set[ir.Var], drop: bool) -> set[ir.Var]:
+    """The variables live before ``stmts`` when ``live`` are live after them. With ``drop``,
+    also remove (in place) each pure assignment whose variable is not live after it."""
+    keep: list[ir.Stmt] = []
+    for st in reversed(stmts):
+        if isinstance(st, ir.Op):
+            p = PRIMS[st.prim]
+            if (drop and st.target is not None and p.pure and st.prim not in TAPE_PRIMS
+                    and st.target not in live):
+                continue
+            if st.target is not None:
+                live = live - {st.target}
+            live = live | _vars(st.args)
+        elif isinstance(st, ir.For):
+            live = live | (_loop(st.body, live, drop) - {st.var}) | _vars([st.lo, st.hi, st.step])
+        elif isinstance(st, ir.While):
+            live = _while(st, live, drop)
+        elif isinstance(st, ir.If):
+            live = _live_before(st.then, live, drop) | _live_before(st.orelse, live, drop) | _vars([st.cond])
+        else:
+            live = live | _vars(ir.operands(st))
+        keep.append(st)
+    if drop:
+        stmts[:] = keep[::-1]
+    return live
+
+
+def _loop(body: list[ir.Stmt], after: set[ir.Var], drop: bool) -> set[ir.Var]:
+    """Live on entry to a loop body that may run again or exit to ``after``."""
+    entry: set[ir.Var] = set()
+    while True:
+        new = _live_before(body, after | entry, False)
+        if new <= entry:
+            break
+        entry |= new
+    return _live_before(body, after | entry, drop) if drop else entry
+
+
+def _while(st: ir.While, after: set[ir.Var], drop: bool) -> set[ir.Var]:
+    """Live before a while loop: its condition block runs first and before every exit."""
+    entry: set[ir.Var] = set()
+    while True:
+        test = after | _vars([st.cond]) | _live_before(st.body, entry, False)
+        new = _live_before(st.cond_body, test, False)
+        if new <= entry:
+            break
+        entry |= new
+    if drop:
+        _live_before(st.body, entry, True)
+        _live_before(st.cond_body, after | _vars([st.cond]) | _live_before(st.body, entry, False), True)
+    return entry
+
+
 def eliminate_dead_code(fn: ir.Function) -> None:
     live_vars: set[ir.Var] = set()
     live: set[int] = set()
     while _mark(fn.body, live_vars, live):
         pass
     fn.body = _sweep(fn.body, live)
+    _live_before(fn.body, set(), True)

@@ -84,6 +84,14 @@ def for_shape_vars(A: float[n, m], x: float[m]) -> float:
             s += A[i, j] * x[j] * float(i + j) / m
     return s * n
 """, [dict(A=rand(3, 4), x=rand(4))]),
+    Program("for_inner_bounds_from_outer_index", """
+def for_inner_bounds_from_outer_index(x: float[n]) -> float:
+    s = 0.0
+    for i in range(n):
+        for j in range(i):
+            s += x[j] * x[i]
+    return s
+""", [dict(x=rand(5))]),
 
     # ---- while ------------------------------------------------------------------------------
     Program("while_data_dependent", """

@@ -1,0 +1,1 @@
+"""Reverse-mode AD: activity analysis, the adjoint builder, derivative rules and the transform."""

@@ -1,0 +1,201 @@
+"""The small Numba functions generated modules define and call (a module carries only the ones it
+uses): numeric kernels Numba lacks or compiles slowly, the matrix products as loops, tape growth.
+
+They are source text because each generated module must stand alone (it also runs as plain Python
+with ``NUMBA_DISABLE_JIT=1``). ``_exp`` is here because Numba's ``exp`` is a call into libm that
+LLVM cannot vectorise; this one is plain arithmetic, so an elementwise loop over it compiles to
+SIMD instructions (5x faster on 1M elements).
+"""
+from __future__ import annotations
+
+import math
+
+
+def _taylor_exp(r: str, degree: int) -> str:
+    """exp's Taylor polynomial in ``r`` as Horner's rule, its coefficients 1/k! written out."""
+    text = repr(1 / math.factorial(degree))
+    for k in range(degree - 1, -1, -1):
+        text = f"{1 / math.factorial(k)!r} + {r} * ({text})"
+    return text
+
+def _extremum(name: str, beats: str, reduction: str) -> str:
+    """max or min of a 1-D array in four interleaved lanes (independent compare chains the CPU
+    overlaps; a single chain runs at one element per compare latency) and, like numpy, nan if
+    any element is nan."""
+    lanes = "\n".join(f"        v{j} = x[k + {j}]\n        m{j} = v{j} if v{j} {beats} m{j} else m{j}"
+                       for j in range(4))
+    return f'''def {name}(x):
+    n = x.shape[0]
+    if n == 0:
+        raise ValueError("zero-size array to reduction operation {reduction} which has no identity")
+    whole = n - n % 4
+    m0 = m1 = m2 = m3 = x[0]
+    nan = False
+    for k in range(0, whole, 4):
+{lanes}
+        nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)
+    m0 = m1 if m1 {beats} m0 else m0
+    m2 = m3 if m3 {beats} m2 else m2
+    m = m2 if m2 {beats} m0 else m0
+    for k in range(whole, n):
+        m = x[k] if x[k] {beats} m else m
+        nan |= x[k] != x[k]
+    return _np.nan if nan else m'''
+
+
+HELPERS = {
+    # exp(x) = 2**k * exp(r), k = round(x / ln 2), r = x - k ln 2 in [-ln2/2, ln2/2] (ln 2 split in
+    # two so k ln 2 is exact), exp(r) by its Taylor polynomial to degree 13 (truncation below
+    # 1e-17), 2**k built from its bits in two halves so subnormal results and overflow to inf come
+    # out of the same arithmetic. Within 1 ulp of libm's exp; x is clamped so k stays in range,
+    # and nan passes through. Rounding to an integer adds and subtracts 1.5 * 2**52 (ties to even),
+    # whose low bits then hold k.
+    "_exp": f'''def _exp(x):
+    xc = min(max(x, -746.0), 710.0)
+    kd = xc * {1 / math.log(2)!r} + 6755399441055744.0
+    k = _np.float64(kd).view(_np.int64) - 4843621399236968448
+    kd = kd - 6755399441055744.0
+    r = (xc - kd * 0.6931471803691238) - kd * 1.9082149292705877e-10
+    p = {_taylor_exp('r', 13)}
+    h = k >> 1
+    y = p * _np.int64((h + 1023) << 52).view(_np.float64) * _np.int64((k - h + 1023) << 52).view(_np.float64)
+    return y if x == x else x''',
+    "_sigmoid": '''def _sigmoid(x):
+    return 1.0 / (1.0 + _exp(-x))''',
+    "_softplus": '''def _softplus(x):
+    return max(x, 0.0) + _np.log1p(_exp(-abs(x)))''',
+    "_logsumexp": '''def _logsumexp(x):
+    flat = x.ravel()
+    m = _amax(flat)
+    if not _np.isfinite(m):
+        return m
+    s = 0.0
+    for v in flat:
+        s += _exp(v - m)
+    return m + _np.log(s)''',
+    # Eight interleaved partial sums, combined pairwise: independent chains the CPU overlaps (a
+    # single running sum waits 4 cycles per element), a fixed order whatever the vector width, and
+    # less rounding error than one running sum.
+    "_sum": '''def _sum(x):
+    n = x.shape[0]
+    whole = n - n % 8
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    for k in range(0, whole, 8):
+        s0 += x[k]
+        s1 += x[k + 1]
+        s2 += x[k + 2]
+        s3 += x[k + 3]
+        s4 += x[k + 4]
+        s5 += x[k + 5]
+        s6 += x[k + 6]
+        s7 += x[k + 7]
+    s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    for k in range(whole, n):
+        s += x[k]
+    return s''',
+    "_norm": '''def _norm(x):
+    s = 0.0
+    for v in x.flat:
+        s += v * v
+    return _np.sqrt(s)''',
+    "_in_range": '''def _in_range(i, stop, step):
+    return i < stop if step > 0 else i > stop''',
+    "_trip_count": '''def _trip_count(lo, hi, step):
+    if step > 0:
+        return max(0, (hi - lo + step - 1) // step)
+    return max(0, (lo - hi - step - 1) // (-step))''',
+    "_prod_others": '''def _prod_others(x):
+    flat = x.ravel()
+    out = _np.empty(flat.size)
+    acc = 1.0
+    for k in range(flat.size):
+        out[k] = acc
+        acc *= flat[k]
+    acc = 1.0
+    for k in range(flat.size - 1, -1, -1):
+        out[k] *= acc
+        acc *= flat[k]
+    return out.reshape(x.shape)''',
+    "_amax": _extremum("_amax", ">", "maximum"),
+    "_amin": _extremum("_amin", "<", "minimum"),
+    "_count_eq": '''def _count_eq(x, m):
+    count = 0
+    for v in x:
+        count += v == m
+    return float(count)''',
+    # Matrix products are loops, calling BLAS (np.dot) only for large operands and only when
+    # Numba can reach it (it needs SciPy, not a dependency of adc): a BLAS call costs more than
+    # the arithmetic on the small operands of per-sample loops (an MLP layer, an LSTM cell).
+    "_dot": '''def _dot(a, b):
+    if a.shape[0] != b.shape[0]:
+        raise ValueError("dot: vectors of different lengths")
+    s = 0.0
+    for k in range(a.shape[0]):
+        s += a[k] * b[k]
+    return s''',
+    "_vecmat": '''def _vecmat(v, m):
+    if _BLAS and m.size > 4096:
+        return _np.dot(v, m)
+    if v.shape[0] != m.shape[0]:
+        raise ValueError("@: shapes do not match")
+    out = _np.zeros(m.shape[1])
+    for i in range(m.shape[0]):
+        vi = v[i]
+        for j in range(m.shape[1]):
+            out[j] += vi * m[i, j]
+    return out''',
+    "_matvec": '''def _matvec(m, v):
+    if _BLAS and m.size > 4096:
+        return _np.dot(m, v)
+    if v.shape[0] != m.shape[1]:
+        raise ValueError("@: shapes do not match")
+    out = _np.empty(m.shape[0])
+    for i in range(m.shape[0]):
+        s = 0.0
+        for j in range(m.shape[1]):
+            s += m[i, j] * v[j]
+        out[i] = s
+    return out''',
+    "_matmul": '''def _matmul(a, b):
+    if _BLAS and a.shape[0] * b.shape[1] > 4096:
+        return _np.dot(a, b)
+    if a.shape[1] != b.shape[0]:
+        raise ValueError("@: shapes do not match")
+    out = _np.zeros((a.shape[0], b.shape[1]))
+    for i in range(a.shape[0]):
+        for k in range(a.shape[1]):
+            aik = a[i, k]
+            for j in range(b.shape[1]):
+                out[i, j] += aik * b[k, j]
+    return out''',
+    "_outer": '''def _outer(u, v):
+    out = _np.empty((u.shape[0], v.shape[0]))
+    for i in range(u.shape[0]):
+        for j in range(v.shape[0]):
+            out[i, j] = u[i] * v[j]
+    return out''',
+    # A loop, not ``bigger[:n] = tape``: Numba's slice assignment compiles its shape-mismatch
+    # error formatting (string and repr code), about a second of a cold compile.
+    "_grow": '''def _grow(tape, needed):
+    bigger = _np.empty(max(needed, 2 * tape.shape[0]), dtype=tape.dtype)
+    for k in range(tape.shape[0]):
+        bigger[k] = tape[k]
+    return bigger''',
+}
+
+# Helpers always called with int64 arguments get that signature: without one, Numba compiles a new
+# specialisation for every combination of literal arguments (``_trip_count(0, n, 1)`` and
+# ``_trip_count(t, n, 1)`` are two compilations), and gmm's gradient had twelve of them. ``_exp``
+# lets LLVM fuse its polynomial's multiply-adds (FMA; more accurate, and half the instructions).
+HELPER_OPTIONS = {"_in_range": "(_nb.int64, _nb.int64, _nb.int64), ",
+                  "_trip_count": "(_nb.int64, _nb.int64, _nb.int64), ",
+                  "_exp": "(_nb.float64,), fastmath={'contract'}, "}
+
+# The helpers each helper calls, emitted with it.
+HELPER_NEEDS = {"_sigmoid": ("_exp",), "_softplus": ("_exp",), "_logsumexp": ("_exp", "_amax")}
+
+
+def decorated(name: str) -> list[str]:
+    """The lines that define helper ``name`` in a generated module."""
+    return [f"@_nb.njit({HELPER_OPTIONS.get(name, '')}cache=True, nogil=True, error_model='numpy')",
+            HELPERS[name]]
