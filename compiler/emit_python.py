@@ -428,13 +428,17 @@ class _Emitter:
             idx = [f"_i{k}" for k in range(rank)]
             leaves = []
             value = self.element_op(st, idx, leaves)
-            ref = next(v for v, axes in leaves if axes == idx)
-            dims = [f"{ref.name}.shape[{k}]" for k in range(rank)]
+            ref = next((v for v, axes in leaves if axes == idx), None)
+            if ref is not None:
+                dims = [f"{ref.name}.shape[{k}]" for k in range(rank)]
+            else:   # only outer products span every axis: each axis from a leaf indexed by it
+                dims = [next(f"{v.name}.shape[{axes.index(i)}]" for v, axes in leaves if i in axes) for i in idx]
             rebind = any(v is st.target for v, _ in leaves)           # y = y * 2 reads the old y
             out = self.fn.fresh(st.target.name + "_new") if rebind else st.target.name
             place, assign = f"{out}[{', '.join(idx)}]", "="
         mismatch = [f"{v.name}.shape[{j}] != {dims[idx.index(a)]}" for v, axes in leaves
-                    for j, a in enumerate(axes) if write or v is not ref or axes != idx]
+                    for j, a in enumerate(axes) if (write or v is not ref or axes != idx)
+                    and f"{v.name}.shape[{j}]" != dims[idx.index(a)]]
         if mismatch:
             msg = repr(f"array shapes do not match in the expression on line {st.line} of {self.opts.source_name}")
             self.put(indent, f"if {' or '.join(dict.fromkeys(mismatch))}: raise ValueError({msg})", st.line)

@@ -52,7 +52,8 @@ def is_slice_loop(st: ir.Stmt, fused: dict[ir.Var, ir.Op], owners: dict[ir.Var, 
 def plan(stmts: list[ir.Stmt], uses: dict[ir.Var, int],
          owners: dict[ir.Var, set[ir.Var]]) -> dict[ir.Var, ir.Op]:
     """The producers of ``stmts`` to compute inside their consumer's loop, by result variable.
-    ``outer(u, v)`` is fused only straight into ``target += outer(u, v)`` (a rank-1 update).
+    ``outer(u, v)`` is fused into ``target += outer(u, v)`` (a rank-1 update) and into an
+    elementwise result (``outer(g, v) * y``: an element is ``g[i] * v[j]``), not into row writes.
     A slice write takes a tree only when no input may share the written array's memory
     (``owners``): numpy evaluates ``z[1:n] = z[0:n-1] * 2`` fully before writing."""
     fused: dict[ir.Var, ir.Op] = {}
@@ -82,4 +83,4 @@ def _takes(reader: ir.Stmt | None, st: ir.Op, reads: set[ir.Var], owners: dict[i
     if reader.prim in WRITES:
         into = reader.args[1] is st.target and reader.args[0] is not st.target
         return into and (not outer or reader.prim == "addto")
-    return not outer
+    return True

@@ -77,7 +77,16 @@ rule("id", "copy")(lambda b, op, g: {0: g})
 rule("neg")(lambda b, op, g: {0: b.neg(g)})
 rule("add", args=(0, 1))(lambda b, op, g: {0: g, 1: g})
 rule("sub", args=(0, 1))(lambda b, op, g: {0: g, 1: b.neg(g)})
-rule("mul", args=(0, 1))(lambda b, op, g: {0: b.mul(g, op.args[1]), 1: b.mul(g, op.args[0])})
+
+
+@rule("mul", args=(0, 1))
+def _mul(b, op, g):
+    """A square ``x * x`` gives ``(g * x) * 2``: the same value as ``g*x + g*x`` (doubling is
+    exact), with ``g`` read once, so a ``g`` made by ``outer`` can fuse into it."""
+    x, y = op.args
+    if x is y:
+        return {0: b.mul(b.mul(g, x), const(2.0))}
+    return {0: b.mul(g, y), 1: b.mul(g, x)}
 
 
 @rule("div", args=(0, 1))

@@ -132,6 +132,13 @@ def _matmul_args(rng):
             rng.integers(-5, 6, size=(n, m)), rng.integers(-5, 6, size=m))
 
 
+def _long_product_args(rng):
+    # a small result summing over a long axis: BLAS's path (by multiply-adds), with transposed
+    # (Fortran-ordered) operands
+    n, m = _dims(rng)
+    return rng.normal(size=(3000, n)), rng.normal(size=(3000, m))
+
+
 def _index_args(rng):
     n, m = _dims(rng)
     i, j2 = int(rng.integers(0, n)), int(rng.integers(0, m))
@@ -266,6 +273,11 @@ ROWS: list[Row] = [
         "return outer(x, y), outer(x, ki), outer(ki, ki)",
         lambda rng: (lambda n, m: (rng.normal(size=n), rng.normal(size=m), rng.integers(-5, 6, m)))(*_dims(rng)),
         lambda x, y, ki: (np.outer(x, y), np.outer(x, ki), np.outer(ki, ki).astype(float))),
+    # computed inside the consumer's loop: alone (its operands give the loop's sizes) or with a matrix
+    Row("outer_fused", "x: float[n], y: float[m], A: float[n, m]", "(float[n, m], float[n, m])",
+        "return exp(outer(x, y) * 0.5), outer(x, y) * A",
+        lambda rng: (lambda n, m: (rng.normal(size=n), rng.normal(size=m), rng.normal(size=(n, m))))(*_dims(rng)),
+        lambda x, y, A: (np.exp(np.outer(x, y) * 0.5), np.outer(x, y) * A)),
     Row("stop_gradient", "x: float[n], s: float", "(float[n], float)", "return stop_gradient(x) * 2, stop_gradient(s)",
         lambda rng: (rng.normal(size=3), float(rng.normal())), lambda x, s: (2 * x, s)),
     Row("detach", "x: float[n], s: float", "(float[n], float)", "return detach(x) + 1, detach(s * s)",
@@ -305,6 +317,8 @@ ROWS: list[Row] = [
         "(float[n, k], float[n], float[m], float, float[n], float[n], float[n])",
         "return A @ B, A @ x, y @ A, x @ x, K @ x, A @ ki, K @ ki", _matmul_args,
         lambda A, B, x, y, K, ki: (A @ B, A @ x, y @ A, x @ x, K @ x, A @ ki, (K @ ki).astype(float))),
+    Row("matmul_long", "A: float[p, n], B: float[p, m]", "(float[n, m], float[m, n])",
+        "return transpose(A) @ B, transpose(B) @ A", _long_product_args, lambda A, B: (A.T @ B, B.T @ A)),
     _compare("lt", "<", lambda a, b: a < b),
     _compare("le", "<=", lambda a, b: a <= b),
     _compare("gt", ">", lambda a, b: a > b),

@@ -435,6 +435,30 @@ def slice_restore_index_replayed(x: float[n], w: float) -> float:
         y1 = x * 2.0
     return sum(y1 * x)
 """, [dict(x=vec(0.3, -0.7, 1.1), w=0.4)]),
+    # array arithmetic of values the body does not write (d, w * a) is recomputed by the reverse
+    # sweep instead of taped; e reads v, which the body rewrites before e's last use: taped
+    Program("array_temps_replayed", """
+def array_temps_replayed(x: float[n], w: float[n], a: float) -> float:
+    v = x * a
+    s = 0.0
+    for i in range(3):
+        d = x - w * a
+        e = d * v
+        v = sin(v) + d
+        s = s + sum(e * e) + sum(d * d * v)
+    return s
+""", [dict(x=rand(4), w=rand(4), a=0.6)], jit=True),
+    # y reads z, which the body writes in place: taped, not replayed
+    Program("array_temp_of_a_written_array", """
+def array_temp_of_a_written_array(x: float[n], a: float) -> float:
+    z = x * 1.5
+    s = 0.0
+    for i in range(3):
+        y = z * a
+        z[0] = z[0] * 0.5 + a
+        s = s + sum(y * y)
+    return s
+""", [dict(x=rand(3), a=0.8)]),
     Program("int_params", """
 def int_params(x: float[n], k: int, s: float, idx: int[m]) -> float:
     t = s
