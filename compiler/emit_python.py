@@ -285,6 +285,8 @@ class _Emitter:
             self.put(indent, f"{s[0]}[{s[2]}:{s[3]}] {'=' if p == 'setslice' else '+='} {s[1]}", op.line)
         elif p == "addto":
             self.put(indent, f"{s[0]} += {s[1]}", op.line)
+        elif p == "addto_outside":
+            self.add_outside(indent, op)
         elif p in ("push", "push_reserved"):
             self.push(indent, op)
         elif p == "reserve":
@@ -295,6 +297,19 @@ class _Emitter:
             self.new_tape(indent, op.target)
         else:
             self.put(indent, f"{op.target.name} = {self.expr(op)}", op.line)
+
+    def add_outside(self, indent: str, op: ir.Op) -> None:
+        """``b += a`` except on ``a[lo:hi]`` (bounds as Python slices take them): two loops."""
+        b, a, lo, hi = (self.o(x) for x in op.args)
+        msg = repr(f"array shapes do not match in the expression on line {op.line} of {self.opts.source_name}")
+        self.put(indent, f"if {a}.shape[0] != {b}.shape[0]: raise ValueError({msg})", op.line)
+        for name, bound in (("_lo", lo), ("_hi", hi)):
+            self.put(indent, f"{name} = min(max({bound} + {a}.shape[0] if {bound} < 0 else {bound}, 0), {a}.shape[0])",
+                     op.line)
+        self.put(indent, "_hi = max(_hi, _lo)", op.line)
+        for lo_, hi_ in (("0", "_lo"), ("_hi", f"{a}.shape[0]")):
+            self.put(indent, f"for _i0 in range({lo_}, {hi_}):", op.line)
+            self.put(indent + "    ", f"{b}[_i0] += {a}[_i0]", op.line)
 
     def new_tape(self, indent: str, tape: ir.Var) -> None:
         dtype = {"float": "_np.float64", "int": "_np.int64", "bool": "_np.bool_"}[tape.type.dtype]

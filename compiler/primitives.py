@@ -101,6 +101,7 @@ PRIMS: dict[str, Prim] = _table(
     Prim("addindex", "{0}[{rest2}] += {1}", pure=False, mutates=True, ad_only=True),
     Prim("addrow", "{0}[{2}] += {1}", pure=False, mutates=True, ad_only=True),
     Prim("addslice", "{0}[{2}:{3}] += {1}", pure=False, mutates=True, ad_only=True),
+    Prim("addto_outside", "{0} += {1} outside [{2}:{3}]", pure=False, mutates=True, ad_only=True),
     Prim("new_tape", "tape()", pure=False, ad_only=True),
     Prim("push", "push({1})", pure=False, mutates=True, ad_only=True),
     Prim("push_reserved", "push({1})", pure=False, mutates=True, ad_only=True),

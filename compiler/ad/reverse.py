@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..passes import eliminate_dead_code, fold_constants
+from ..passes import add_outside_zeroed_slices, elide_adjoint_copies, eliminate_dead_code, fold_constants
 from ..passes.analysis import mutated, substitute
 from ..primitives import PRIMS
 from ..types import BOOL, FLOAT, INT, Type
@@ -42,6 +42,15 @@ from .sum_products import sum_products_by_rows
 # Scalar primitives cheap enough to recompute a recurrence with instead of taping it.
 _CHEAP = frozenset({"id", "neg", "add", "sub", "mul", "div", "mod", "floordiv", "to_float", "to_int",
                     "index", "abs", "minimum", "maximum"})
+
+
+# Array operations a loop body's reverse recomputes rather than tapes: one pass over memory, no
+# transcendental functions, so replaying costs less than keeping every iteration's result alive
+# until the reverse sweep (gmm's `xc = x - mu[j]`, 512 KB per component, 100 components: the
+# live tape cost page faults and cold caches, 82 -> 74 ms for the whole gradient).
+_RECOMPUTED = {"neg", "add", "sub", "mul", "div", "copy", "maximum", "minimum", "zeros", "ones", "full"}
+# Those whose derivative rule does not read their result, so it may be filled in place after.
+_FILLED = _RECOMPUTED - {"div"}
 
 
 @dataclass(eq=False)
@@ -428,13 +437,17 @@ class _Reverse:
                                       if isinstance(o, ir.Var)}
         keep = []
         for op in reversed(redo):
-            if op.target in wanted:
+            if ir.defined(op)[0] in wanted:
                 keep.append(ir.Op(op.line, op.target, op.prim, list(op.args)))
                 wanted.update(a for a in op.args if isinstance(a, ir.Var))
         keep.reverse()
-        renamed = {op.target: ir.Var(self.fn.fresh(op.target.name), op.target.type, "temp") for op in keep}
+        renamed = {op.target: ir.Var(self.fn.fresh(op.target.name), op.target.type, "temp")
+                   for op in keep if op.target is not None}
         for op in keep:
-            op.target = renamed[op.target]
+            if op.target is None:
+                op.args[0] = renamed[op.args[0]]         # an in-place write filling a replayed array
+            else:
+                op.target = renamed[op.target]
         substitute(keep + rev, renamed)
         for mark in ir.walk(rev):
             if isinstance(mark, _RestoreMark):
@@ -452,37 +465,93 @@ class _Reverse:
         state before ``w`` ran forwards. So an operation at ``j`` can be replayed right after the
         reverse code of the first later position that writes one of its inputs (or at the top of
         the reverse iteration if none does), provided all its uses lie before that position.
-        Candidates: cheap scalar operations, views and cheap array arithmetic (``_RECOMPUTED_ARRAYS``,
-        with its own conditions), assigned once and never written in place.
-        A use at that very position is fine when its reverse reads no values (``r = r - q``: the
-        adjoint passes through a sum). Typical numeric loops then tape only their loop-carried
-        state.
+        Candidates: scalar operations, views, and cheap elementwise array operations
+        (``_RECOMPUTED``), assigned once and never written in place except by the in-place
+        writes that fill them (``_fills``), which are replayed with them. A use at that very
+        position is fine when its reverse reads no values (``r = r - q``: the adjoint passes
+        through a sum). Typical numeric loops then tape only their loop-carried state.
+
+        Arrays are worth it: a taped array stays alive until its pop, so every iteration's copy
+        is fresh memory, one page fault per 512 doubles, which costs several times a pass of
+        arithmetic over them (the stage arguments of an RK4 step, ``y + h * k1 / 2``; gmm's
+        ``x - mu[j]``). But not from an array written in place that is not replayed itself: that
+        would keep its element or slice restores (taped copies) for the reverse sweep.
         """
         n = len(body)
         writes = [set(ir.defined(st)) | {v for r in ir.regions(st) for v in ir.vars_written(r)} for st in body]
         reads = [{o for o in ir.operands(st) if isinstance(o, ir.Var)}
                  | {v for r in ir.regions(st) for v in ir.vars_read(r)} for st in body]
+        fills = self._fills(body, reads)
         slot: dict[ir.Var, int] = {}
+        chosen: dict[int, int] = {}         # body position -> the slot its op is replayed at
         roots: dict[ir.Var, set[ir.Var]] = {}       # replayed value -> the stored values it reads
-        plan: dict[int, list[ir.Op]] = {}
-        for j, st in enumerate(body):
-            if not (isinstance(st, ir.Op) and st.target is not None and st.target.kind in ("temp", "user")
-                    and self.counts[st.target] == 1 and st.target not in self.mutated
-                    and PRIMS[st.prim].pure and (st.target.type.rank == 0 or PRIMS[st.prim].view
-                                                 or st.prim in _RECOMPUTED_ARRAYS)):
-                continue
-            inputs = {a for a in st.args if isinstance(a, ir.Var)}
+
+        def replay_slot(j: int, made: ir.Var, inputs: set[ir.Var]) -> int | None:
             at = min([w for w in range(j + 1, n) if writes[w] & inputs] + [slot[a] for a in inputs if a in slot],
                      default=n)
-            read = set().union(*(roots.get(a, {a}) for a in inputs))
-            if st.target.type.rank and not PRIMS[st.prim].view and (at < n or read & self.mutated):
+            last_use = max([u for u in range(j + 1, n) if made in reads[u]], default=j)
+            return at if at > last_use or at == last_use and _reads_no_values(body[at]) else None
+
+        for j, st in enumerate(body):
+            if not isinstance(st, ir.Op):
                 continue
-            last_use = max([u for u in range(j + 1, n) if st.target in reads[u]], default=j)
-            if at > last_use or at == last_use and _reads_no_values(body[at]):
+            if PRIMS[st.prim].mutates:
+                a = st.args[0]
+                if a not in slot or a not in fills:
+                    continue
+                at = replay_slot(j, a, {o for o in st.args[1:] if isinstance(o, ir.Var)} - {a})
+                building = [k for k in chosen if a in ir.defined(body[k])]
+                if at is None:
+                    del slot[a]
+                    roots[a] = roots[a] | {a}
+                    for k in building:
+                        del chosen[k]
+                    continue
+                slot[a] = min(at, slot[a])
+                roots[a] = roots[a] - {a} | set().union(*(roots.get(o, {o}) for o in st.args[1:]
+                                                           if isinstance(o, ir.Var)))
+                for k in building + [j]:
+                    chosen[k] = slot[a]
+                continue
+            if not (st.target is not None and st.target.kind in ("temp", "user")
+                    and (self.counts[st.target] == 1 and st.target not in self.mutated or st.target in fills)
+                    and PRIMS[st.prim].pure
+                    and (st.target.type.rank == 0 or PRIMS[st.prim].view or st.prim in _RECOMPUTED)):
+                continue
+            inputs = {a for a in st.args if isinstance(a, ir.Var)}
+            read = set().union(*(roots.get(a, {a}) for a in inputs))
+            if st.target.type.rank and not PRIMS[st.prim].view and read & self.mutated:
+                continue
+            at = replay_slot(j, st.target, inputs)
+            if at is not None:
                 slot[st.target] = at
-                roots[st.target] = read
-                plan.setdefault(at, []).append(st)
+                chosen[j] = at
+                roots[st.target] = read | ({st.target} if st.target in fills else set())
+        plan: dict[int, list[ir.Op]] = {}
+        for j in sorted(chosen):
+            plan.setdefault(chosen[j], []).append(body[j])
         return plan
+
+    def _fills(self, body: list[ir.Stmt], reads: list[set[ir.Var]]) -> dict[ir.Var, list[int]]:
+        """Arrays of this body made by a recomputable operation whose reverse does not read its
+        result, then written in place only by statements of this body at its top level, with
+        nothing but those writes reading them in between (``z = x * 1.0; z[1:n] = ...``, an
+        inlined function building its result). Replaying the operation and the writes rebuilds
+        the final value, and no reverse code reads an intermediate one. Returns the positions
+        of each such array's writes."""
+        writers: dict[ir.Var, list[int]] = {}
+        for j, st in enumerate(body):
+            if isinstance(st, ir.Op) and PRIMS[st.prim].mutates and isinstance(st.args[0], ir.Var):
+                writers.setdefault(st.args[0], []).append(j)
+        fills: dict[ir.Var, list[int]] = {}
+        for j, st in enumerate(body):
+            if not (isinstance(st, ir.Op) and st.prim in _FILLED and st.target in writers):
+                continue
+            at = writers[st.target]
+            if (self.counts[st.target] == 1 + len(at) and at[0] > j
+                    and all(st.target not in reads[u] for u in range(j + 1, at[-1]) if u not in at)):
+                fills[st.target] = at
+        return fills
 
     def op(self, st: ir.Op, out: list[ir.Stmt], in_loop: bool) -> None:
         b = Builder(self.fn, out, st.line, self.made)
@@ -546,8 +615,8 @@ class _Reverse:
                                   else Type("float", a.type.rank - 1 if read == "row" else 1))
                     c = b.emit("copy", [part], part.type) if part.type.rank else part
                 b.emit(st.prim, [ab, const(0.0), *idx], None)
-        out_restore = _RestoreMark(st.line, self._restore(st, a, True))
-        b.out.append(out_restore)
+        if id(st) not in self.recomputed:
+            b.out.append(_RestoreMark(st.line, self._restore(st, a, True)))
         if c is not None:
             self.accumulate(b, val, c, {c})
 
@@ -1017,14 +1086,6 @@ def _by_argument(b: Builder, st: ir.Op, contribs: dict, created: set[ir.Var]) ->
     return pairs
 
 
-# Array operations the reverse sweep recomputes rather than tapes: one pass over memory, no
-# transcendental functions, so replaying costs less than keeping every iteration's result alive
-# until the reverse sweep (gmm's `xc = x - mu[j]`, 512 KB per component, 100 components: the
-# live tape cost page faults and cold caches, 82 -> 74 ms for the whole gradient). Only from
-# values that no statement of the body writes afterwards (replayed at the top of the reverse
-# iteration) and that are never written in place: replaying from an array the reverse sweep
-# would otherwise not read makes it keep that array's element or slice restores (taped copies).
-_RECOMPUTED_ARRAYS = frozenset({"neg", "add", "sub", "mul", "zeros", "ones", "full"})
 
 
 def _reads_no_values(st: ir.Stmt) -> bool:
@@ -1201,4 +1262,6 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
         eliminate_dead_code(adj)
     sum_products_by_rows(adj)
     accumulate_in_place(adj)
+    elide_adjoint_copies(adj)
+    add_outside_zeroed_slices(adj)
     return Gradient(adj, list(wrt), len(value_types))

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from .. import ir
+from .adjoint_copies import elide_adjoint_copies
 from .copies import insert_copies
 from .cse import eliminate_common_subexpressions
 from .dce import eliminate_dead_code
 from .fold import fold_constants
+from .zeroed_slices import add_outside_zeroed_slices
 
 
 def simplify(fn: ir.Function) -> ir.Function:
@@ -17,4 +19,5 @@ def simplify(fn: ir.Function) -> ir.Function:
 
 
 __all__ = ["simplify", "insert_copies", "fold_constants", "eliminate_common_subexpressions",
-           "eliminate_dead_code"]
+           "eliminate_dead_code", "elide_adjoint_copies",
+           "add_outside_zeroed_slices"]

@@ -1,0 +1,82 @@
+"""Copies the reverse sweep makes of adjoints, dropped where the source cannot change while the
+copy is read (``passes/adjoint_copies.py``): gradients against central differences, including
+the programs where the copy must stay, and the listing of the case it is for."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adc
+from gradcheck import check_grad
+
+RNG = np.random.default_rng(11)
+
+SOURCE = """
+def shifted(x: float[n], y: float[n]) -> float:
+    z = x * 1.0
+    z[1:n] = x[1:n] * y[0:n - 1]
+    return sum(z * z)
+
+def shifted_sum(x: float[n], y: float[n]) -> float:
+    z = x + y
+    z[1:n] = x[1:n] * y[0:n - 1]
+    return sum(z * z)
+
+def shift_reads_itself(x: float[n]) -> float:
+    z = x * 2.0
+    z[1:3] = z[2:4] * x[0:2]
+    return sum(z * z)
+
+def overlapping_writes(x: float[n]) -> float:
+    z = x * 1.0
+    z[0:3] = x[1:4] * x[2:5]
+    z[2:5] = z[0:3] * 3.0
+    return sum(z * x)
+
+def stages(x: float[n], s: int) -> float:
+    y = x * 0.5
+    for step in range(s):
+        z = x * 1.0
+        z[1:n] = x[1:n] * y[0:n - 1]
+        y = y + 0.25 * z
+        w = y * 1.0
+        w[0:2] = y[1:3] * z[0:2]
+        y = y + 0.125 * w
+    return sum(y * y)
+"""
+
+CASES = ["shifted", "shifted_sum", "shift_reads_itself", "overlapping_writes", "stages"]
+
+
+@pytest.fixture(scope="module")
+def plain():
+    return adc.loads(SOURCE, "copies.ad", jit=False)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_gradient_matches_finite_differences(plain, name):
+    f = getattr(plain, name)
+    args = dict(x=RNG.uniform(-1.0, 1.0, 6))
+    if "y" in dict(f.params):
+        args["y"] = RNG.uniform(-1.0, 1.0, 6)
+    if "s" in dict(f.params):
+        args["s"] = 3
+    check_grad(f, args)
+
+
+def test_stages_gradient_compiled():
+    jitted = adc.loads(SOURCE, "copies.ad", jit=True)
+    plain = adc.loads(SOURCE, "copies.ad", jit=False)
+    check_grad(jitted.stages, dict(x=RNG.uniform(-1.0, 1.0, 7), s=4), wrt="x", reference=plain.stages)
+
+
+def test_slice_adjoint_is_read_in_place(plain):
+    """The slice of ``z_bar`` that ``x[1:n] * y[0:n-1]`` gets is read where it is, and zeroed
+    after its two readers instead of before them (the zeros stay: ``z_bar`` goes to ``x`` and
+    ``y`` after)."""
+    listing = adc.adjoint_source(plain.shifted_sum, lang="ad")
+    assert "copy(z_bar" not in listing
+    lines = [ln.split("#")[0].strip() for ln in listing.splitlines()]
+    zero = lines.index("z_bar[1:n] = 0.0")
+    readers = [k for k, ln in enumerate(lines) if "+= d_" in ln]
+    assert len(readers) == 2 and max(readers) < zero
