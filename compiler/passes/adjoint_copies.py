@@ -9,9 +9,9 @@ elements of the old ``a`` were overwritten). Each copy is an allocation and a pa
 ``c = copy(p)`` is dropped, its readers reading ``p``, when nothing writes ``p``'s memory from
 the copy to the last reader of ``c`` or of a single-use value made from it (the emitter may
 compute those inside a later loop); ``c`` must be read in this block only and never written,
-viewed, taped or returned. A zeroing of ``p``'s slice right after the copy moves behind those
-readers when nothing in between touches that memory at all (the RK4 stages of the ode eval:
-one slice write per stage).
+viewed, taped or returned. A zeroing of ``p``'s slice or row right after the copy moves behind
+those readers when nothing in between touches that memory at all (the RK4 stages of the ode
+eval: one slice write per stage; the LSTM's state rows: two per cell).
 """
 from __future__ import annotations
 
@@ -85,16 +85,21 @@ def _elide(block: list[ir.Stmt], k: int, owners, mentions: Counter, uses: dict, 
     return True
 
 
+_ZEROED_VIEW = {"setslice": "slice", "setrow": "row"}     # a zeroing write -> the view it zeroes
+
+
 def _zeroes_slice(block: list[ir.Stmt], j: int, p: ir.Var) -> bool:
-    """Whether ``block[j]`` is ``a[lo:hi] = 0.0`` where ``p`` is the view ``a[lo:hi]``."""
+    """Whether ``block[j]`` is ``a[lo:hi] = 0.0`` (or ``a[i] = 0.0``) where ``p`` is the view
+    ``a[lo:hi]`` (``a[i]``: an LSTM state row's adjoint)."""
     if j >= len(block):
         return False
     zero = block[j]
-    if not (isinstance(zero, ir.Op) and zero.prim == "setslice" and isinstance(zero.args[1], ir.Const)
+    if not (isinstance(zero, ir.Op) and zero.prim in _ZEROED_VIEW and isinstance(zero.args[1], ir.Const)
             and zero.args[1].value == 0):
         return False
     view = next((st for st in reversed(block[:j]) if isinstance(st, ir.Op) and st.target is p), None)
-    return (view is not None and view.prim == "slice" and view.args[0] is zero.args[0]
+    return (view is not None and view.prim == _ZEROED_VIEW[zero.prim] and view.args[0] is zero.args[0]
+            and len(view.args) == len(zero.args) - 1
             and all(_same(x, y) for x, y in zip(view.args[1:], zero.args[2:])))
 
 

@@ -43,9 +43,24 @@ def stages(x: float[n], s: int) -> float:
         w[0:2] = y[1:3] * z[0:2]
         y = y + 0.125 * w
     return sum(y * y)
+
+def state_rows(x: float[n], s: int) -> float:
+    # a state matrix whose rows are read, then written back, every step (an LSTM's h and c)
+    state = zeros(2, n)
+    state[0] = x * 1.0
+    total = 0.0
+    for step in range(s):
+        h = state[0] * 1.0
+        c = state[1] * 1.0
+        c = c * 0.5 + h * x
+        h = c * h
+        state[0] = h
+        state[1] = c
+        total += sum(h)
+    return total
 """
 
-CASES = ["shifted", "shifted_sum", "shift_reads_itself", "overlapping_writes", "stages"]
+CASES = ["shifted", "shifted_sum", "shift_reads_itself", "overlapping_writes", "stages", "state_rows"]
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +95,14 @@ def test_slice_adjoint_is_read_in_place(plain):
     zero = lines.index("z_bar[1:n] = 0.0")
     readers = [k for k, ln in enumerate(lines) if "+= d_" in ln]
     assert len(readers) == 2 and max(readers) < zero
+
+
+def test_row_adjoint_is_read_in_place(plain):
+    """The adjoint of a row written back and then only added elsewhere (``state[0] = h``) is
+    read where it is and zeroed after its reader; the one that becomes an adjoint updated in
+    place (``c_bar``, from ``state[1] = c``) is still copied first."""
+    listing = adc.adjoint_source(plain.state_rows, lang="ad")
+    lines = [ln.split("#")[0].strip() for ln in listing.splitlines()]
+    zero = lines.index("state_bar[0] = 0.0")
+    assert lines[zero - 1] == "h_bar += state_bar[0]"
+    assert "copy(state_bar[0])" not in listing and "copy(state_bar[1])" in listing
