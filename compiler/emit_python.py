@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from . import fusion, ir
 from .helpers import HELPER_NEEDS, decorated
-from .passes.analysis import mutated, storage_owners, use_counts
+from .passes.analysis import maybe_unassigned_reads, mutated, storage_owners, use_counts
 from .types import Type
 
 _NUMBA_SCALAR = {"float": "_nb.float64", "int": "_nb.int64", "bool": "_nb.boolean"}
@@ -446,18 +446,18 @@ class _Emitter:
             return f"{self.element(op.args[0], axes[:1], leaves)} * {self.element(op.args[1], axes[1:], leaves)}"
         args = [a if isinstance(a, ir.Const) else ir.Var(self.element(a, axes, leaves), Type(a.type.dtype))
                 for a in op.args]
-        return self.expr(ir.Op(op.line, ir.Var("_", Type(op.target.type.dtype)), op.prim, args))
-
-    def predeclare(self, indent: str) -> None:
-        """Give every variable assigned inside a region a typed initial value at entry, so Numba
-        sees one type on every path (and tapes/flags start in a known state)."""
+        return self.expr(ir.Op(op.line, ir.Var("_", Type(op.target.type.dt    def predeclare(self, indent: str) -> None:
+        """Give a typed initial value at entry to each variable that may be read before it is
+        assigned (after a loop or branch that assigns it, or earlier in a loop body), so Numba
+        sees one type on every path. Only those: an initial value is a second definition, and
+        Numba's SSA reconstruction and type inference work per multiply-defined variable and
+        block (predeclaring every variable assigned in a region made up half of lstm's gradient's
+        typing and SSA time)."""
         nested: dict[str, ir.Var] = {}
-        for st in self.fn.body:
-            for region in ir.regions(st):
-                for inner in ir.walk(region):
-                    for v in ir.defined(inner):
-                        if v not in self.fn.params and v.kind not in ("tape", "tape_list"):
-                            nested.setdefault(v.name, v)
+        for v in maybe_unassigned_reads(self.fn):
+            if v.kind not in ("tape", "tape_list"):
+                nested.setdefault(v.name, v)
+d.setdefault(v.name, v)
         # Arrays start as one shared empty array per dtype and rank: an allocation per variable
         # was an inlined np.empty call each (over a hundred in an LSTM gradient) for Numba to
         # compile. Sharing is safe: a zero-size array has no element to write.
