@@ -184,6 +184,8 @@ class _Emitter:
             return f"{self.helper('_count_eq')}({flat}, {a[1]})"
         if p == "is_eq":
             return f"({a[0]} == {a[1]}) * 1.0"
+        if p == "sum_to_row" and op.args[0].type.rank == 2:
+            return f"{self.helper('_sum_rows')}({a[0]})"
         if p == "sum_to_row":
             return f"_np.sum({a[0]}, axis=0)"
         if p == "heaviside":
