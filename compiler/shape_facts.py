@@ -7,7 +7,8 @@ lstm's gradient. A check is left out when an earlier one on every path already g
 - equal extents: ``x.shape[0]`` and ``y.shape[0]`` are known equal once a passed shape check
   compared them, when one array was made with the other's extents (``_np.empty``, ``zeros_like``,
   a copy, an alias, a row), or when an ``assert`` compared two ``dim`` values;
-- checked indices: an index into an array that was checked earlier is in range again.
+- checked indices: an index checked earlier against an extent is in range of every array
+  known to have that extent.
 
 Facts are terms (``"x.shape[0]"``, or the name of an int variable that holds an extent) in
 equivalence classes, and index checks as (array, axis, index text). Reassigning a variable drops
@@ -56,7 +57,10 @@ class ShapeFacts:
         self.classes = [c for c in self.classes if c is not ca and c is not cb] + [merged]
 
     def checked(self, array: str, axis: int, index: str) -> bool:
-        return (array, axis, index) in self.indices
+        """Whether ``index`` is known in range on ``axis`` of ``array``: it was checked against
+        this extent or one known equal to it."""
+        extent = f"{array}.shape[{axis}]"
+        return any(i == index and self.equal(extent, f"{a}.shape[{ax}]") for a, ax, i in self.indices)
 
     def add_checked(self, array: str, axis: int, index: str) -> None:
         self.indices.add((array, axis, index))

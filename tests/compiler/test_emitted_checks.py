@@ -37,6 +37,9 @@ SOURCE = textwrap.dedent('''
         b[i] = b[i] + 1.0
         return b
 
+    def pick(a: float[n], i: int) -> float:
+        return a[i] * a[i]
+
     def shifted(x: float[n], y: float[m]) -> float:
         s = 0.0
         for i in range(n - 1):
@@ -91,6 +94,14 @@ def test_an_index_checked_once_is_not_checked_again(module):
     np.testing.assert_array_equal(module.bump(np.zeros(3), -1), [0.0, 0.0, 1.0])
     with pytest.raises(IndexError, match=f"index out of range for 'b' on line {_line('b[i] = b[i] + 1.0')}"):
         module.bump(np.zeros(3), 3)
+
+
+def test_an_index_checked_on_an_array_is_in_range_of_its_adjoint(module):
+    # a_bar is made with a's extent, so the adjoint's a_bar[i] needs no check of its own.
+    assert adc.adjoint_source(module.pick, lang="python").count("raise IndexError") == 1
+    np.testing.assert_array_equal(adc.grad(module.pick, wrt="a")(np.array([1.0, 3.0]), 1), [0.0, 6.0])
+    with pytest.raises(IndexError, match=f"for 'a' on line {_line('return a[i] * a[i]')}"):
+        adc.grad(module.pick, wrt="a")(np.array([1.0, 3.0]), 2)
 
 
 def test_hoisted_checks_share_a_raise_per_message(module):
