@@ -13,11 +13,13 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from . import fusion, ir
 from .helpers import HELPER_NEEDS, decorated
-from .passes.analysis import mutated, storage_owners, use_counts
+from .passes.analysis import maybe_unassigned_reads, mutated, storage_owners, use_counts
+from .shape_facts import ShapeFacts
 from .types import Type
 
 _NUMBA_SCALAR = {"float": "_nb.float64", "int": "_nb.int64", "bool": "_nb.boolean"}
@@ -57,6 +59,7 @@ class _Emitter:
         self.uses = use_counts(fn.body)
         self.owners = storage_owners(fn, mutated(fn.body))   # the arrays whose memory each may share
         self.fused: dict[ir.Var, ir.Op] = {}           # elementwise ops computed inside a later loop
+        self.facts = ShapeFacts()                      # extents and indices already checked here
 
     # ---- operands and expressions ------------------------------------------------------
     def o(self, x: ir.Operand) -> str:
@@ -184,9 +187,9 @@ class _Emitter:
             return f"{self.helper('_count_eq')}({flat}, {a[1]})"
         if p == "is_eq":
             return f"({a[0]} == {a[1]}) * 1.0"
+        if p == "sum_to_row" and op.args[0].type.rank == 2:
+            return f"{self.helper('_sum_rows')}({a[0]})"
         if p == "sum_to_row":
-            if op.args[0].type.rank == 2:
-                return f"{self.helper('_sum_rows')}({a[0]})"
             return f"_np.sum({a[0]}, axis=0)"
         if p == "heaviside":
             return f"({a[0]} > 0) * 1.0"
@@ -224,14 +227,30 @@ class _Emitter:
         base, idx = access
         for axis, i in enumerate(idx):
             if (id(op), axis) not in self.hoisted:
-                self.check(indent, op, base, idx, axis, self.o(i))
+                self.check(indent, op.line, self.index_message(op, base, idx, axis), [(base, axis, self.o(i))],
+                           record=True)
 
-    def check(self, indent: str, op: ir.Op, base: ir.Var, idx: list[ir.Operand], axis: int, value: str) -> None:
+    def index_message(self, op: ir.Op, base: ir.Var, idx: list[ir.Operand], axis: int) -> str:
         name = base.name[:-4] if base.kind == "adjoint" and base.name.endswith("_bar") else base.name
         where = f" (axis {axis})" if len(idx) > 1 else ""
-        msg = repr(f"index out of range for '{name}'{where} on line {op.line} of {self.opts.source_name}")
-        n = f"{base.name}.shape[{axis}]"
-        self.put(indent, f"if {value} < -{n} or {value} >= {n}: raise IndexError({msg})", op.line)
+        return repr(f"index out of range for '{name}'{where} on line {op.line} of {self.opts.source_name}")
+
+    def check(self, indent: str, line: int, msg: str, indices: list[tuple[ir.Var, int, str]],
+              record: bool = False) -> None:
+        """One ``raise IndexError(msg)`` for indices (array, axis, index text) that share it. With
+        ``record`` (a check in the statement's own block, not one hoisted under ``if`` before a
+        loop), indices already checked on this path are left out and the new ones remembered."""
+        if record:
+            indices = [(b, axis, v) for b, axis, v in indices if not self.facts.checked(b.name, axis, v)]
+            for base, axis, value in indices:
+                self.facts.add_checked(base.name, axis, value)
+        if not indices:
+            return
+        conds = []
+        for base, axis, value in indices:
+            n = f"{base.name}.shape[{axis}]"
+            conds.append(f"{value} < -{n} or {value} >= {n}")
+        self.put(indent, f"if {' or '.join(conds)}: raise IndexError({msg})", line)
 
     def hoist_checks(self, indent: str, loop: ir.For) -> None:
         """Check indices that move with the loop counter once, before the loop.
@@ -267,10 +286,17 @@ class _Emitter:
         last = self.fn.fresh(loop.var.name + "_last")
         self.put(indent, f"{last} = {lo} + ({self.helper('_trip_count')}({lo}, {hi}, {step}) - 1) * {step}", loop.line)
         self.put(indent, f"if {self.helper('_in_range')}({lo}, {hi}, {step}):", loop.line)
-        inner = indent + "    "
+        # Consecutive checks with the same message (the first and last iteration of one access,
+        # or two accesses of one array on one line) share a raise: each raise site costs Numba
+        # and LLVM a block that releases every live array (gmm's gradient had 35 such pairs).
+        groups: list[tuple[int, str, list]] = []
         for st, base, idx, axis, off in checks:
-            for end in (lo, last):
-                self.check(inner, st, base, idx, axis, f"{end} + {off}" if off else end)
+            msg = self.index_message(st, base, idx, axis)
+            if not groups or groups[-1][1] != msg:
+                groups.append((st.line, msg, []))
+            groups[-1][2].extend((base, axis, f"{end} + {off}" if off else end) for end in (lo, last))
+        for line, msg, indices in groups:
+            self.check(indent + "    ", line, msg, indices)
 
     def op(self, indent: str, op: ir.Op) -> None:
         p, a = op.prim, op.args
@@ -297,6 +323,46 @@ class _Emitter:
             self.new_tape(indent, op.target)
         else:
             self.put(indent, f"{op.target.name} = {self.expr(op)}", op.line)
+        self.learn(op)
+
+    def learn(self, op: ir.Op) -> None:
+        """Update the shape facts after ``op``: its target's old facts go, and what its definition
+        says about its extents comes in."""
+        t = op.target
+        if t is None:
+            if op.prim == "addto" and op.args[0].type.rank == 0:
+                self.facts.forget({op.args[0].name})
+            return
+        self.facts.forget({t.name})
+        p, a = op.prim, op.args
+        term = lambda x: x.name if isinstance(x, ir.Var) else str(x.value)  # noqa: E731
+        if p in ("id", "stop_gradient", "copy", "zeros_like") and t.type.rank and isinstance(a[0], ir.Var):
+            for k in range(t.type.rank):
+                self.facts.add_equal(f"{t.name}.shape[{k}]", f"{a[0].name}.shape[{k}]")
+        elif p == "row" and isinstance(a[0], ir.Var):
+            for k in range(t.type.rank):
+                self.facts.add_equal(f"{t.name}.shape[{k}]", f"{a[0].name}.shape[{k + 1}]")
+        elif p == "dim" and isinstance(a[0], ir.Var) and isinstance(a[1], ir.Const):
+            self.facts.add_equal(t.name, f"{a[0].name}.shape[{a[1].value}]")
+        elif p in ("zeros", "ones", "full"):
+            for k, x in enumerate(a[:t.type.rank]):
+                self.facts.add_equal(f"{t.name}.shape[{k}]", term(x))
+        elif p == "eq" and all(x.type.dtype == "int" and x.type.rank == 0 for x in a):
+            self.facts.record_eq(t.name, term(a[0]), term(a[1]))
+
+    @contextmanager
+    def scope(self, st: ir.Stmt):
+        """Facts inside a region of ``st``: those from before it about variables it does not
+        assign; afterwards, what it learnt is dropped and what it assigns is forgotten."""
+        rebound = {v.name for inner in ir.walk([st]) for v in _rebound(inner)}
+        outer = self.facts
+        self.facts = outer.copy()
+        self.facts.forget(rebound)
+        try:
+            yield
+        finally:
+            self.facts = outer
+            outer.forget(rebound)
 
     def add_outside(self, indent: str, op: ir.Op) -> None:
         """``b += a`` except on ``a[lo:hi]`` (bounds as Python slices take them): two loops."""
@@ -369,27 +435,33 @@ class _Emitter:
                 self.hoist_checks(indent, st)
                 self.put(indent, f"for {st.var.name} in range({self.o(st.lo)}, {self.o(st.hi)}, {self.o(st.step)}):",
                          st.line)
-                self.block(st.body, inner)
+                with self.scope(st):
+                    self.block(st.body, inner)
             elif isinstance(st, ir.While):
-                if st.cond_body:
-                    self.put(indent, "while True:", st.line)
-                    self.block(st.cond_body, inner)
-                    self.put(inner, f"if not {self.o(st.cond)}:", st.line)
-                    self.lines.append(inner + "    break")
-                    self.block(st.body, inner)
-                else:
-                    self.put(indent, f"while {self.o(st.cond)}:", st.line)
-                    self.block(st.body, inner)
+                with self.scope(st):
+                    if st.cond_body:
+                        self.put(indent, "while True:", st.line)
+                        self.block(st.cond_body, inner)
+                        self.put(inner, f"if not {self.o(st.cond)}:", st.line)
+                        self.lines.append(inner + "    break")
+                        self.block(st.body, inner)
+                    else:
+                        self.put(indent, f"while {self.o(st.cond)}:", st.line)
+                        self.block(st.body, inner)
             elif isinstance(st, ir.If):
                 self.put(indent, f"if {self.o(st.cond)}:", st.line)
-                self.block(st.then, inner)
+                with self.scope(st):
+                    self.block(st.then, inner)
                 if st.orelse:
                     self.lines.append(indent + "else:")
-                    self.block(st.orelse, inner)
+                    with self.scope(st):
+                        self.block(st.orelse, inner)
             elif isinstance(st, ir.Assert):
                 self.put(indent, f"if not {self.o(st.cond)}:", st.line)
                 msg = repr(f"{st.message} (assert on line {st.line} of {self.opts.source_name})")
                 self.lines.append(f"{inner}raise AssertionError({msg})")
+                if isinstance(st.cond, ir.Var):
+                    self.facts.asserted(st.cond.name)
             elif isinstance(st, ir.Return):
                 vals = [self.o(v) for v in st.values]
                 if self.fn.returns_tuple or len(vals) != 1:
@@ -438,12 +510,14 @@ class _Emitter:
             rebind = any(v is st.target for v, _ in leaves)           # y = y * 2 reads the old y
             out = self.fn.fresh(st.target.name + "_new") if rebind else st.target.name
             place, assign = f"{out}[{', '.join(idx)}]", "="
-        mismatch = [f"{v.name}.shape[{j}] != {dims[idx.index(a)]}" for v, axes in leaves
-                    for j, a in enumerate(axes) if (write or v is not ref or axes != idx)
-                    and f"{v.name}.shape[{j}]" != dims[idx.index(a)]]
+        pairs = [(f"{v.name}.shape[{j}]", dims[idx.index(a)]) for v, axes in leaves
+                 for j, a in enumerate(axes) if write or v is not ref or axes != idx]
+        mismatch = [f"{x} != {y}" for x, y in pairs if x != y and not self.facts.equal(x, y)]
         if mismatch:
             msg = repr(f"array shapes do not match in the expression on line {st.line} of {self.opts.source_name}")
             self.put(indent, f"if {' or '.join(dict.fromkeys(mismatch))}: raise ValueError({msg})", st.line)
+        for x, y in pairs:
+            self.facts.add_equal(x, y)
         if not write:
             self.put(indent, f"{out} = _np.empty(({', '.join(dims)},))", st.line)
         for k, i in enumerate(idx):
@@ -451,6 +525,10 @@ class _Emitter:
         self.put(indent + "    " * rank, f"{place} {assign} {value}", st.line)
         if not write and rebind:
             self.put(indent, f"{st.target.name} = {out}", st.line)
+        if not write:
+            self.facts.forget({st.target.name})
+            for k, d in enumerate(dims):
+                self.facts.add_equal(f"{st.target.name}.shape[{k}]", d)
 
     def element(self, o: ir.Operand, axes: list[str], leaves: list) -> str:
         """The scalar expression for one element of ``o``, indexed by loop variables ``axes``."""
@@ -470,15 +548,16 @@ class _Emitter:
         return self.expr(ir.Op(op.line, ir.Var("_", Type(op.target.type.dtype)), op.prim, args))
 
     def predeclare(self, indent: str) -> None:
-        """Give every variable assigned inside a region a typed initial value at entry, so Numba
-        sees one type on every path (and tapes/flags start in a known state)."""
+        """Give a typed initial value at entry to each variable that may be read before it is
+        assigned (after a loop or branch that assigns it, or earlier in a loop body), so Numba
+        sees one type on every path. Only those: an initial value is a second definition, and
+        Numba's SSA reconstruction and type inference work per multiply-defined variable and
+        block (predeclaring every variable assigned in a region made up half of lstm's gradient's
+        typing and SSA time)."""
         nested: dict[str, ir.Var] = {}
-        for st in self.fn.body:
-            for region in ir.regions(st):
-                for inner in ir.walk(region):
-                    for v in ir.defined(inner):
-                        if v not in self.fn.params and v.kind not in ("tape", "tape_list"):
-                            nested.setdefault(v.name, v)
+        for v in maybe_unassigned_reads(self.fn):
+            if v.kind not in ("tape", "tape_list"):
+                nested.setdefault(v.name, v)
         # Arrays start as one shared empty array per dtype and rank: an allocation per variable
         # was an inlined np.empty call each (over a hundred in an LSTM gradient) for Numba to
         # compile. Sharing is safe: a zero-size array has no element to write.
@@ -491,6 +570,19 @@ class _Emitter:
                     self.lines.append(f"{indent}{shared[value]} = {value}")
                 value = shared[value]
             self.lines.append(f"{indent}{v.name} = {value}")
+
+
+def _rebound(st: ir.Stmt) -> list[ir.Var]:
+    """The variables a statement (not its regions) gives a new value, not counting element,
+    row or slice writes, which keep an array's shape."""
+    if isinstance(st, ir.Op):
+        if st.target is not None:
+            return [st.target]
+        if st.prim == "addto" and st.args[0].type.rank == 0:
+            return [st.args[0]]
+    if isinstance(st, ir.For):
+        return [st.var]
+    return []
 
 
 def _access(op: ir.Op) -> tuple[ir.Var, list[ir.Operand]] | None:

@@ -120,7 +120,8 @@ HELPERS = {
     "_amin": _extremum("_amin", "<", "minimum"),
     # The rows of a matrix added into one row (a broadcast row's adjoint), in row order like
     # numpy's: the inner loop runs along the row, independent per column, so it vectorises
-    # (Numba's np.sum(x, axis=0) took 2.5x as long on 1000 x 64).
+    # (Numba's np.sum(x, axis=0) took 2.5x as long on 1000 x 64), and Numba does not compile
+    # np.sum's axis-bounds error formatting (about 1.5 s of gmm's cold compile).
     "_sum_rows": '''def _sum_rows(x):
     out = _np.zeros(x.shape[1])
     for i in range(x.shape[0]):

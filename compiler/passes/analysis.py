@@ -90,3 +90,35 @@ def storage_owners(fn: ir.Function, written: set[ir.Var]) -> dict[ir.Var, set[ir
                 have |= new
                 changed = True
     return owners
+
+
+def maybe_unassigned_reads(fn: ir.Function) -> set[ir.Var]:
+    """Variables some statement may read before any assignment to them has run: read after a
+    loop that may run zero times or a branch that may not assign them, or read in a loop body
+    before the body assigns them (the previous iteration's value, or none on the first). Only
+    these need a value on entry to the function; a variable every read of which follows its
+    assignment on every path needs none."""
+    found: set[ir.Var] = set()
+
+    def reads(st: ir.Stmt, assigned: set[ir.Var]) -> None:
+        found.update(o for o in ir.operands(st) if isinstance(o, ir.Var) and o not in assigned)
+
+    def block(stmts: list[ir.Stmt], assigned: set[ir.Var]) -> set[ir.Var]:
+        assigned = set(assigned)
+        for st in stmts:
+            reads(st, assigned)
+            if isinstance(st, ir.Op) and st.target is not None:
+                assigned.add(st.target)
+            elif isinstance(st, ir.For):
+                block(st.body, assigned | {st.var})
+            elif isinstance(st, ir.While):
+                assigned = block(st.cond_body, assigned)
+                if st.cond not in assigned:
+                    found.add(st.cond)
+                block(st.body, assigned)
+            elif isinstance(st, ir.If):
+                assigned = block(st.then, assigned) & block(st.orelse, assigned)
+        return assigned
+
+    block(fn.body, set(fn.params))
+    return found
