@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from . import fusion, ir
+from .donation import Donors
 from .helpers import HELPER_NEEDS, decorated
 from .passes.analysis import maybe_unassigned_reads, mutated, storage_owners, use_counts
 from .shape_facts import ShapeFacts
@@ -59,6 +60,8 @@ class _Emitter:
         self.uses = use_counts(fn.body)
         self.owners = storage_owners(fn, mutated(fn.body))   # the arrays whose memory each may share
         self.fused: dict[ir.Var, ir.Op] = {}           # elementwise ops computed inside a later loop
+        self.donors = Donors(fn, self.owners)
+        self.donated: dict[int, ir.Var] = {}          # loop op id -> the dying input it writes into
         self.facts = ShapeFacts()                      # extents and indices already checked here
 
     # ---- operands and expressions ------------------------------------------------------
@@ -424,6 +427,7 @@ class _Emitter:
             self.lines.append(indent + "pass")
         inner = indent + "    "
         self.fused.update(fusion.plan(stmts, self.uses, self.owners))
+        self.donated.update(self.donors.in_block(stmts, self.fused))
         for st in stmts:
             if isinstance(st, ir.Op) and st.target in self.fused:
                 continue
@@ -519,7 +523,9 @@ class _Emitter:
         for x, y in pairs:
             self.facts.add_equal(x, y)
         if not write:
-            self.put(indent, f"{out} = _np.empty(({', '.join(dims)},))", st.line)
+            donor = self.donated.get(id(st)) if not rebind else None
+            fresh = donor.name if donor is not None else f"_np.empty(({', '.join(dims)},))"
+            self.put(indent, f"{out} = {fresh}", st.line)
         for k, i in enumerate(idx):
             self.put(indent + "    " * k, f"for {i} in range({dims[k]}):", st.line)
         self.put(indent + "    " * rank, f"{place} {assign} {value}", st.line)

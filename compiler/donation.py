@@ -1,0 +1,83 @@
+"""Which elementwise loops may write their result into an input array that dies there.
+
+``d_1 = d * t_2``, when nothing reads ``t_2`` afterwards and nothing else refers to its memory,
+can overwrite ``t_2`` element by element instead of allocating: each element is read before it
+is written, at the same index. On large arrays the allocation is the expensive part (fresh pages
+from the kernel: lse's gradient allocated two 10 MB arrays per call).
+
+An input may donate its buffer when it is assigned exactly once, at the top level of the same
+block, by an operation that makes a new array (not a parameter, a view, a tape pop or an alias);
+no other variable may share its memory, it is never taped, viewed or returned, and every read of
+it is in that block at or before the loop.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from . import fusion, ir
+from .passes.analysis import def_counts
+from .primitives import PRIMS
+
+
+class Donors:
+    """What decides donation for one function; ``in_block`` applies it to a block once the
+    block's fusion is planned (a value fused into a later loop is read there, not where it stands)."""
+
+    def __init__(self, fn: ir.Function, owners: dict[ir.Var, set[ir.Var]]):
+        counts = def_counts(fn)
+        self.owners = owners
+        self.shared = {v for w, memory in owners.items() for v in memory if v is not w}
+        self.kept: set[ir.Operand] = set()
+        for st in ir.walk(fn.body):
+            if isinstance(st, ir.Return):
+                self.kept.update(st.values)
+            elif isinstance(st, ir.Op) and st.prim in ("push", "push_reserved"):
+                self.kept.update(st.args[1:2])
+            elif isinstance(st, ir.Op) and PRIMS[st.prim].view:
+                self.kept.update(st.args[:1])
+        self.total = Counter(o for st in ir.walk(fn.body) for o in ir.operands(st) if isinstance(o, ir.Var))
+        self.fresh = {st.target for st in ir.walk(fn.body) if isinstance(st, ir.Op) and st.target is not None
+                      and counts[st.target] == 1 and st.target not in fn.params and st.prim != "pop"
+                      and not PRIMS[st.prim].view}
+
+    def in_block(self, block: list[ir.Stmt], fused: dict[ir.Var, ir.Op]) -> dict[int, ir.Var]:
+        """For the id of each allocating elementwise loop of ``block``, the input whose buffer
+        it takes."""
+        out: dict[int, ir.Var] = {}
+        made: set[ir.Var] = set()
+        seen: Counter = Counter()
+        deferred = {v for st in block if isinstance(st, ir.Op) and st.target in fused
+                    for v in st.args if isinstance(v, ir.Var)}
+        for st in block:
+            seen.update(o for s in ir.walk([st]) for o in ir.operands(s) if isinstance(o, ir.Var))
+            if _allocating_loop(st) and st.target not in fused:
+                tree = _tree(st, fused)
+                for v in st.args:
+                    if (v in made and v.type == st.target.type and v not in self.shared
+                            and v not in self.kept and self.owners.get(v, {v}) == {v}
+                            and seen[v] == self.total[v] and (v not in deferred or _only_in(v, tree, block, fused))):
+                        out[id(st)] = v
+                        break
+            if isinstance(st, ir.Op) and st.target in self.fresh and st.target not in fused:
+                made.add(st.target)         # a fused value never has a buffer of its own
+        return out
+
+
+def _tree(st: ir.Op, fused: dict[ir.Var, ir.Op]) -> set[int]:
+    """The ids of the fused producers computed inside ``st``'s loop."""
+    ids, todo = set(), [a for a in st.args if a in fused]
+    while todo:
+        op = fused[todo.pop()]
+        ids.add(id(op))
+        todo.extend(a for a in op.args if a in fused)
+    return ids
+
+
+def _only_in(v: ir.Var, tree: set[int], block: list[ir.Stmt], fused: dict[ir.Var, ir.Op]) -> bool:
+    """Whether every fused producer reading ``v`` is computed inside this loop's own tree."""
+    return all(id(st) in tree for st in block
+               if isinstance(st, ir.Op) and st.target in fused and v in st.args)
+
+
+def _allocating_loop(st: ir.Stmt) -> bool:
+    return isinstance(st, ir.Op) and fusion.is_loop_op(st) and st.prim not in fusion.WRITES
