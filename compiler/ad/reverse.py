@@ -31,7 +31,7 @@ from .. import ir
 from ..passes import add_outside_zeroed_slices, elide_adjoint_copies, eliminate_dead_code, fold_constants
 from ..passes.analysis import mutated, substitute
 from ..primitives import PRIMS
-from ..types import BOOL, FLOAT, INT, Type
+from ..types import BOOL, INT, Type
 from .activity import active_vars
 from .builder import Builder, const
 from .in_place import accumulate_in_place
