@@ -12,10 +12,8 @@ it is in that block at or before the loop.
 """
 from __future__ import annotations
 
-from collections import Counter
-
 from . import fusion, ir
-from .passes.analysis import def_counts
+from .passes.analysis import def_counts, escaping, use_counts
 from .primitives import PRIMS
 
 
@@ -27,15 +25,8 @@ class Donors:
         counts = def_counts(fn)
         self.owners = owners
         self.shared = {v for w, memory in owners.items() for v in memory if v is not w}
-        self.kept: set[ir.Operand] = set()
-        for st in ir.walk(fn.body):
-            if isinstance(st, ir.Return):
-                self.kept.update(st.values)
-            elif isinstance(st, ir.Op) and st.prim in ("push", "push_reserved"):
-                self.kept.update(st.args[1:2])
-            elif isinstance(st, ir.Op) and PRIMS[st.prim].view:
-                self.kept.update(st.args[:1])
-        self.total = Counter(o for st in ir.walk(fn.body) for o in ir.operands(st) if isinstance(o, ir.Var))
+        self.kept = escaping(fn.body)
+        self.total = use_counts(fn.body)
         self.fresh = {st.target for st in ir.walk(fn.body) if isinstance(st, ir.Op) and st.target is not None
                       and counts[st.target] == 1 and st.target not in fn.params and st.prim != "pop"
                       and not PRIMS[st.prim].view}
@@ -45,17 +36,16 @@ class Donors:
         it takes."""
         out: dict[int, ir.Var] = {}
         made: set[ir.Var] = set()
-        seen: Counter = Counter()
-        deferred = {v for st in block if isinstance(st, ir.Op) and st.target in fused
-                    for v in st.args if isinstance(v, ir.Var)}
+        seen: dict[ir.Var, int] = {}
         for st in block:
-            seen.update(o for s in ir.walk([st]) for o in ir.operands(s) if isinstance(o, ir.Var))
+            for v, n in use_counts([st]).items():
+                seen[v] = seen.get(v, 0) + n
             if _allocating_loop(st) and st.target not in fused:
                 tree = _tree(st, fused)
                 for v in st.args:
                     if (v in made and v.type == st.target.type and v not in self.shared
                             and v not in self.kept and self.owners.get(v, {v}) == {v}
-                            and seen[v] == self.total[v] and (v not in deferred or _only_in(v, tree, block, fused))):
+                            and seen.get(v) == self.total.get(v) and _only_in(v, tree, block, fused)):
                         out[id(st)] = v
                         break
             if isinstance(st, ir.Op) and st.target in self.fresh and st.target not in fused:

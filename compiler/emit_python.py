@@ -117,12 +117,8 @@ class _Emitter:
             return f"_np.arc{p[1:]}({self.float_(op.args[0])})"
         if p == "abs":
             return f"abs({a[0]})" if scalar else f"_np.abs({a[0]})"
-        if p in ("sigmoid", "softplus"):
-            if scalar:
-                return f"{self.helper('_' + p)}({a[0]})"
-            if p == "sigmoid":
-                return f"1.0 / (1.0 + _np.exp(-{a[0]}))"
-            return f"_np.maximum({a[0]}, 0.0) + _np.log1p(_np.exp(-_np.abs({a[0]})))"
+        if p in ("sigmoid", "softplus"):      # elementwise on arrays is always a loop: scalars here
+            return f"{self.helper('_' + p)}({a[0]})"
         if p == "relu":
             return f"max({a[0]}, 0.0)" if scalar else f"_np.maximum({a[0]}, 0.0)"
         if p in ("maximum", "minimum"):
@@ -134,13 +130,11 @@ class _Emitter:
         if p == "to_int":
             return f"int({a[0]})"
         if p == "sum" and op.args[0].type.dtype == "float":
-            flat = a[0] if op.args[0].type.rank == 1 else f"{a[0]}.ravel()"
-            return f"{self.helper('_sum')}({flat})"
+            return f"{self.helper('_sum')}({self.flat(op.args[0])})"
         if p in ("sum", "prod"):
             return f"_np.{p}({a[0]})"
         if p in ("amax", "amin") and op.args[0].type.dtype == "float":
-            flat = a[0] if op.args[0].type.rank == 1 else f"{a[0]}.ravel()"
-            return f"{self.helper('_' + p)}({flat})"
+            return f"{self.helper('_' + p)}({self.flat(op.args[0])})"
         if p in ("amax", "amin"):
             return f"_np.{p[1:]}({a[0]})"
         if p == "norm":
@@ -186,8 +180,7 @@ class _Emitter:
         if p == "prod_others":
             return f"{self.helper('_prod_others')}({a[0]})"
         if p == "count_eq":
-            flat = a[0] if op.args[0].type.rank == 1 else f"{a[0]}.ravel()"
-            return f"{self.helper('_count_eq')}({flat}, {a[1]})"
+            return f"{self.helper('_count_eq')}({self.flat(op.args[0])}, {a[1]})"
         if p == "is_eq":
             return f"({a[0]} == {a[1]}) * 1.0"
         if p == "sum_to_row" and op.args[0].type.rank == 2:
@@ -213,6 +206,13 @@ class _Emitter:
         if p == "reshape_like":
             return f"_np.ascontiguousarray({a[0]}).reshape({a[1]}.shape)"
         raise NotImplementedError(f"no Python emission for primitive '{p}'")
+
+    def flat(self, x: ir.Operand) -> str:
+        """``x`` as the 1-D array the reduction helpers loop over (a view when contiguous)."""
+        return self.o(x) if x.type.rank == 1 else f"{self.o(x)}.ravel()"
+
+    def shape_message(self, line: int) -> str:
+        return repr(f"array shapes do not match in the expression on line {line} of {self.opts.source_name}")
 
     def float_(self, x: ir.Operand) -> str:
         if x.type.dtype == "int" and x.type.rank == 0:
@@ -370,8 +370,7 @@ class _Emitter:
     def add_outside(self, indent: str, op: ir.Op) -> None:
         """``b += a`` except on ``a[lo:hi]`` (bounds as Python slices take them): two loops."""
         b, a, lo, hi = (self.o(x) for x in op.args)
-        msg = repr(f"array shapes do not match in the expression on line {op.line} of {self.opts.source_name}")
-        self.put(indent, f"if {a}.shape[0] != {b}.shape[0]: raise ValueError({msg})", op.line)
+        self.put(indent, f"if {a}.shape[0] != {b}.shape[0]: raise ValueError({self.shape_message(op.line)})", op.line)
         for name, bound in (("_lo", lo), ("_hi", hi)):
             self.put(indent, f"{name} = min(max({bound} + {a}.shape[0] if {bound} < 0 else {bound}, 0), {a}.shape[0])",
                      op.line)
@@ -518,8 +517,8 @@ class _Emitter:
                  for j, a in enumerate(axes) if write or v is not ref or axes != idx]
         mismatch = [f"{x} != {y}" for x, y in pairs if x != y and not self.facts.equal(x, y)]
         if mismatch:
-            msg = repr(f"array shapes do not match in the expression on line {st.line} of {self.opts.source_name}")
-            self.put(indent, f"if {' or '.join(dict.fromkeys(mismatch))}: raise ValueError({msg})", st.line)
+            self.put(indent, f"if {' or '.join(dict.fromkeys(mismatch))}: raise ValueError({self.shape_message(st.line)})",
+                     st.line)
         for x, y in pairs:
             self.facts.add_equal(x, y)
         if not write:

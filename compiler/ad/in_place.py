@@ -10,6 +10,8 @@ whole's adjoint, or memory it shares, while the part's additions are in flight.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from .. import ir
 from ..passes.analysis import storage_owners, use_counts
 
@@ -21,8 +23,8 @@ def accumulate_in_place(fn: ir.Function) -> None:
     """Rewrite every such part adjoint of ``fn`` into a view of its whole's adjoint, in place."""
     owners = storage_owners(fn, set())
     uses = use_counts(fn.body)
-    assigned = [st.target for st in ir.walk(fn.body) if isinstance(st, ir.Op) and st.target is not None]
-    once = {v for v in assigned if assigned.count(v) == 1}
+    assigned = Counter(st.target for st in ir.walk(fn.body) if isinstance(st, ir.Op) and st.target is not None)
+    once = {v for v, n in assigned.items() if n == 1}
     blocks = [fn.body]
     while blocks:
         block = blocks.pop()

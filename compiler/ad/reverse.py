@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..passes import add_outside_zeroed_slices, elide_adjoint_copies, eliminate_dead_code, fold_constants
-from ..passes.analysis import mutated, substitute
+from ..passes.analysis import defined_first, mutated, substitute
 from ..primitives import PRIMS
 from ..types import BOOL, INT, Type
 from .activity import active_vars
@@ -674,11 +674,11 @@ class _Reverse:
 
     def loop_body(self, st: ir.For | ir.While, b: Builder) -> list[ir.Stmt]:
         """The reverse of a loop body. Adjoints of variables each iteration defines before
-        reading (``_defined_first``) stay symbolic across iterations when they are zero on entry:
+        reading (``defined_first``) stay symbolic across iterations when they are zero on entry:
         every reverse iteration ends with them reset to zero. Others the body resets are
         materialised at its end, so the next iteration finds a valid zero."""
         outer = self.levels[-1]
-        fresh = _defined_first(st.body)
+        fresh = defined_first(st.body)
         level = _Level(outer.zero & fresh, fresh)
         self.levels.append(level)
         body = self.block(st.body, True, True)
@@ -1123,24 +1123,6 @@ def _needed_by(ops: list[ir.Stmt], contributions) -> list[ir.Stmt]:
         kept.append(op)
         wanted.update(ir.operands(op))
     return kept[::-1]
-
-
-def _defined_first(body: list[ir.Stmt]) -> set[ir.Var]:
-    """Variables whose first mention in ``body`` (in order, nested regions included) is an
-    unconditional whole-value definition at its top level: each iteration overwrites them
-    before reading them, so no adjoint flows from one iteration into the previous one."""
-    seen: set[ir.Var] = set()
-    first: set[ir.Var] = set()
-    for st in body:
-        mentioned = [o for o in ir.operands(st) if isinstance(o, ir.Var)]
-        for region in ir.regions(st):
-            mentioned += list(ir.vars_read(region)) + list(ir.vars_written(region))
-        seen.update(mentioned)
-        if isinstance(st, ir.Op) and st.target is not None and not PRIMS[st.prim].mutates:
-            if st.target not in seen:
-                first.add(st.target)
-            seen.add(st.target)
-    return first
 
 
 def _reverse_reads(stmts: list[ir.Stmt]) -> set[ir.Var]:

@@ -18,19 +18,13 @@ from __future__ import annotations
 from collections import Counter
 
 from .. import ir
-from ..primitives import PRIMS
-from .analysis import mutated, storage_owners, substitute, use_counts
+from .analysis import escaping, mention_counts, mentioned, mutated, storage_owners, substitute, use_counts
 
 
 def elide_adjoint_copies(fn: ir.Function) -> None:
     owners = storage_owners(fn, mutated(fn.body))
-    mentions = Counter(v for st in ir.walk(fn.body)
-                       for v in [o for o in ir.operands(st) if isinstance(o, ir.Var)] + ir.defined(st))
-    ops = [st for st in ir.walk(fn.body) if isinstance(st, ir.Op)]
-    kept = {op.args[0] for op in ops if PRIMS[op.prim].view and op.args and isinstance(op.args[0], ir.Var)}
-    kept |= {a for op in ops if op.prim in ("push", "push_reserved") for a in op.args[1:2]}
-    kept |= {v for st in ir.walk(fn.body) if isinstance(st, ir.Return) for v in st.values}
-    kept |= mutated(fn.body)
+    mentions = mention_counts(fn.body)
+    kept = escaping(fn.body) | mutated(fn.body)
     uses = use_counts(fn.body)
 
     def visit(block: list[ir.Stmt]) -> None:
@@ -43,11 +37,6 @@ def elide_adjoint_copies(fn: ir.Function) -> None:
                 k += 1
 
     visit(fn.body)
-
-
-def _mentioned(st: ir.Stmt) -> set[ir.Var]:
-    """Variables a statement (nested regions included) reads or writes."""
-    return {o for s in ir.walk([st]) for o in ir.operands(s) if isinstance(o, ir.Var)} | ir.vars_written([st])
 
 
 def _elide(block: list[ir.Stmt], k: int, owners, mentions: Counter, uses: dict, kept: set[ir.Var]) -> bool:
@@ -72,7 +61,7 @@ def _elide(block: list[ir.Stmt], k: int, owners, mentions: Counter, uses: dict, 
     memory = owners.get(p, {p})
     zero = block[k + 1] if _zeroes_slice(block, k + 1, p) else None
     for m in range(k + 1 if zero is None else k + 2, last + 1):
-        touched = ir.vars_written([block[m]]) if zero is None else _mentioned(block[m])
+        touched = ir.vars_written([block[m]]) if zero is None else mentioned(block[m])
         if any(owners.get(v, {v}) & memory for v in touched):
             return False
         if zero is not None and set(_bounds(zero)) & ir.vars_written([block[m]]):

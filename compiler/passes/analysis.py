@@ -122,3 +122,44 @@ def maybe_unassigned_reads(fn: ir.Function) -> set[ir.Var]:
 
     block(fn.body, set(fn.params))
     return found
+
+
+def mentioned(st: ir.Stmt) -> set[ir.Var]:
+    """Variables a statement (nested regions included) reads or writes."""
+    return {o for s in ir.walk([st]) for o in ir.operands(s) if isinstance(o, ir.Var)} | ir.vars_written([st])
+
+
+def mention_counts(stmts: list[ir.Stmt]) -> Counter:
+    """How often each variable is read or written in ``stmts`` (nested regions included)."""
+    return Counter(v for st in ir.walk(stmts)
+                   for v in [o for o in ir.operands(st) if isinstance(o, ir.Var)] + ir.defined(st))
+
+
+def defined_first(body: list[ir.Stmt]) -> set[ir.Var]:
+    """Variables whose first mention in ``body`` (in order, nested regions included) is an
+    unconditional whole-value definition at its top level: a loop body that is ``body``
+    overwrites them each iteration before reading them, so no value (and no adjoint) flows
+    between iterations through them."""
+    seen: set[ir.Var] = set()
+    first: set[ir.Var] = set()
+    for st in body:
+        seen.update(o for o in ir.operands(st) if isinstance(o, ir.Var))
+        for region in ir.regions(st):
+            seen.update(ir.vars_read(region) | ir.vars_written(region))
+        if isinstance(st, ir.Op) and st.target is not None and st.target not in seen:
+            first.add(st.target)
+        seen.update(ir.defined(st))
+    return first
+
+
+def escaping(stmts: list[ir.Stmt]) -> set[ir.Operand]:
+    """Arrays something else may go on referring to: viewed, taped by reference, or returned."""
+    kept: set[ir.Operand] = set()
+    for st in ir.walk(stmts):
+        if isinstance(st, ir.Return):
+            kept.update(st.values)
+        elif isinstance(st, ir.Op) and st.prim in ("push", "push_reserved"):
+            kept.update(st.args[1:2])
+        elif isinstance(st, ir.Op) and PRIMS[st.prim].view:
+            kept.update(a for a in st.args[:1] if isinstance(a, ir.Var))
+    return kept

@@ -18,19 +18,19 @@ from __future__ import annotations
 from collections import Counter
 
 from .. import ir
-from .analysis import mutated, storage_owners
+from .analysis import defined_first, mention_counts, mentioned, mutated, storage_owners
 
 
 def add_outside_zeroed_slices(fn: ir.Function) -> None:
     owners = storage_owners(fn, mutated(fn.body))
-    mentions = _mentions(fn.body)
+    mentions = mention_counts(fn.body)
 
     def visit(block: list[ir.Stmt], loop_body: bool) -> None:
         for st in block:
             for region in ir.regions(st):
                 visit(region, isinstance(st, (ir.For, ir.While)) and region is st.body)
-        inside = _mentions(block)
-        first = _defined_first(block) if loop_body else None
+        inside = mention_counts(block)
+        first = defined_first(block) if loop_body else None
         k = 0
         while k < len(block):
             if not _rewrite(block, k, owners, mentions, inside, first):
@@ -65,33 +65,9 @@ def _rewrite(block, k, owners, mentions: Counter, inside: Counter, first: set[ir
         if not (isinstance(st, ir.Op) and st.prim == "addto" and st.args[1] in aliases
                 and not shares(st.args[0]) and a.type.rank == 1):
             return False
-        if any(shares(v) for later in block[m + 1:] for v in _mentioned(later)):
+        if any(shares(v) for later in block[m + 1:] for v in mentioned(later)):
             return False
         block[m] = ir.Op(st.line, None, "addto_outside", [st.args[0], st.args[1], lo, hi], st.nograd)
         del block[k]
         return True
     return False
-
-
-def _mentioned(st: ir.Stmt) -> set[ir.Var]:
-    return {o for s in ir.walk([st]) for o in ir.operands(s) if isinstance(o, ir.Var)} | ir.vars_written([st])
-
-
-def _mentions(stmts: list[ir.Stmt]) -> Counter:
-    """How often each variable is read or written in ``stmts`` (nested regions included)."""
-    return Counter(v for st in ir.walk(stmts)
-                   for v in [o for o in ir.operands(st) if isinstance(o, ir.Var)] + ir.defined(st))
-
-
-def _defined_first(body: list[ir.Stmt]) -> set[ir.Var]:
-    """Variables whose first mention in ``body`` is a whole-value definition at its top level."""
-    seen: set[ir.Var] = set()
-    first: set[ir.Var] = set()
-    for st in body:
-        seen.update(o for o in ir.operands(st) if isinstance(o, ir.Var))
-        for region in ir.regions(st):
-            seen.update(ir.vars_read(region) | ir.vars_written(region))
-        if isinstance(st, ir.Op) and st.target is not None and st.target not in seen:
-            first.add(st.target)
-        seen.update(ir.defined(st))
-    return first
