@@ -137,6 +137,15 @@ def regions(st: Stmt) -> Iterator[list[Stmt]]:
         yield st.orelse
 
 
+def blocks(stmts: list[Stmt]) -> Iterator[list[Stmt]]:
+    """``stmts`` and every statement list nested in it, outermost first (the lists themselves,
+    so a pass may rewrite each in place)."""
+    yield stmts
+    for st in stmts:
+        for region in regions(st):
+            yield from blocks(region)
+
+
 def walk(stmts: list[Stmt]) -> Iterator[Stmt]:
     """Every statement, depth first, in program order."""
     for st in stmts:

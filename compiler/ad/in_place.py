@@ -25,11 +25,7 @@ def accumulate_in_place(fn: ir.Function) -> None:
     uses = use_counts(fn.body)
     assigned = Counter(st.target for st in ir.walk(fn.body) if isinstance(st, ir.Op) and st.target is not None)
     once = {v for v, n in assigned.items() if n == 1}
-    blocks = [fn.body]
-    while blocks:
-        block = blocks.pop()
-        for st in block:
-            blocks.extend(ir.regions(st))
+    for block in ir.blocks(fn.body):
         _rewrite(block, owners, uses, once)
 
 

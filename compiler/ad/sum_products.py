@@ -26,7 +26,7 @@ def sum_products_by_rows(fn: ir.Function) -> None:
     counts = def_counts(fn)
     uses = use_counts(fn.body)
     stable = {v for v, c in counts.items() if c == 1} - mutated(fn.body)
-    for block in _blocks(fn.body):
+    for block in ir.blocks(fn.body):
         k = 0
         while k < len(block):
             st = block[k]
@@ -57,9 +57,3 @@ def _reader(later: list[ir.Stmt], v: ir.Var) -> ir.Stmt | None:
             return None
     return None
 
-
-def _blocks(stmts: list[ir.Stmt]):
-    yield stmts
-    for st in stmts:
-        for region in ir.regions(st):
-            yield from _blocks(region)
