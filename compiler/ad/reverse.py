@@ -35,6 +35,7 @@ from ..types import BOOL, INT, Type
 from .activity import active_vars
 from .builder import Builder, const
 from .in_place import accumulate_in_place
+from .dead_restores import drop_dead_restores
 from .unread_tapes import drop_unread_tapes
 from .rules import BROADCASTS, RULES, SCATTERS, Scatter
 from .sum_products import sum_products_by_rows
@@ -62,6 +63,7 @@ class _Restore:
     element: bool                 # the statement writes part of an array (setindex/setrow/setslice)
     keep: bool = False
     renamed: dict = field(default_factory=dict)   # reverse-sweep names of recomputed index values
+    ops: tuple | None = None      # (forward pushes, reverse pops), made once so the two pair up
 
     def index(self) -> list[ir.Operand]:
         """The element index as the reverse sweep names it."""
@@ -913,7 +915,18 @@ class _Reverse:
         self.reverse_reads = values
 
     def restore_ops(self, r: _Restore) -> tuple[list[ir.Stmt], list[ir.Stmt]]:
-        """(forward ops pushing the old value, reverse ops popping it back)."""
+        """(forward ops pushing the old value, reverse ops popping it back), the same objects on
+        every call, so that a dead pop can find its push."""
+        if r.ops is None:
+            r.ops = self._make_restore_ops(r)
+        return r.ops
+
+    def scalar_restore_pairs(self) -> list[tuple[ir.Op, ir.Op]]:
+        """(push, pop) of each scalar restore placed in the sweeps."""
+        return [(r.ops[0][0], r.ops[1][0]) for rs in self.restores.values() for r in rs
+                if r.ops is not None and not r.element]
+
+    def _make_restore_ops(self, r: _Restore) -> tuple[list[ir.Stmt], list[ir.Stmt]]:
         st, line = r.stmt, r.stmt.line
         if not r.element:
             v = r.var
@@ -1239,7 +1252,8 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
                       body, value_types + [p.type for p in wrt_vars], True, fn.filename,
                       taken=fn.taken)
     fold_constants(adj)
-    eliminate_dead_code(adj)
+    if drop_dead_restores(adj, R.scalar_restore_pairs(), eliminate_dead_code(adj)):
+        eliminate_dead_code(adj)
     if drop_unread_tapes(adj):
         eliminate_dead_code(adj)
     sum_products_by_rows(adj)

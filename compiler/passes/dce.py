@@ -63,16 +63,20 @@ def _vars(operands) -> set[ir.Var]:
     return {o for o in operands if isinstance(o, ir.Var)}
 
 
-def _live_before(stmts: list[ir.Stmt], live: set[ir.Var], drop: bool) -> set[ir.Var]:
-    """The variables live before ``stmts`` when ``live`` are live after them. With ``drop``,
-    also remove (in place) each pure assignment whose variable is not live after it."""
+def _live_before(stmts: list[ir.Stmt], live: set[ir.Var], drop: set[int] | None) -> set[ir.Var]:
+    """The variables live before ``stmts`` when ``live`` are live after them. With ``drop``
+    (a set), also remove (in place) each pure assignment whose variable is not live after it,
+    and add to ``drop`` the id of each pop whose value is not (a tape op stays: see
+    ``eliminate_dead_code``)."""
     keep: list[ir.Stmt] = []
     for st in reversed(stmts):
         if isinstance(st, ir.Op):
             p = PRIMS[st.prim]
-            if (drop and st.target is not None and p.pure and st.prim not in TAPE_PRIMS
-                    and st.target not in live):
-                continue
+            if drop is not None and st.target is not None and st.target not in live:
+                if st.prim == "pop":
+                    drop.add(id(st))
+                elif p.pure and st.prim not in TAPE_PRIMS:
+                    continue
             if st.target is not None:
                 live = live - {st.target}
             live = live | _vars(st.args)
@@ -85,41 +89,46 @@ def _live_before(stmts: list[ir.Stmt], live: set[ir.Var], drop: bool) -> set[ir.
         else:
             live = live | _vars(ir.operands(st))
         keep.append(st)
-    if drop:
+    if drop is not None:
         stmts[:] = keep[::-1]
     return live
 
 
-def _loop(body: list[ir.Stmt], after: set[ir.Var], drop: bool) -> set[ir.Var]:
+def _loop(body: list[ir.Stmt], after: set[ir.Var], drop: set[int] | None) -> set[ir.Var]:
     """Live on entry to a loop body that may run again or exit to ``after``."""
     entry: set[ir.Var] = set()
     while True:
-        new = _live_before(body, after | entry, False)
+        new = _live_before(body, after | entry, None)
         if new <= entry:
             break
         entry |= new
-    return _live_before(body, after | entry, drop) if drop else entry
+    return entry if drop is None else _live_before(body, after | entry, drop)
 
 
-def _while(st: ir.While, after: set[ir.Var], drop: bool) -> set[ir.Var]:
+def _while(st: ir.While, after: set[ir.Var], drop: set[int] | None) -> set[ir.Var]:
     """Live before a while loop: its condition block runs first and before every exit."""
     entry: set[ir.Var] = set()
     while True:
-        test = after | _vars([st.cond]) | _live_before(st.body, entry, False)
-        new = _live_before(st.cond_body, test, False)
+        test = after | _vars([st.cond]) | _live_before(st.body, entry, None)
+        new = _live_before(st.cond_body, test, None)
         if new <= entry:
             break
         entry |= new
-    if drop:
-        _live_before(st.body, entry, True)
-        _live_before(st.cond_body, after | _vars([st.cond]) | _live_before(st.body, entry, False), True)
+    if drop is not None:
+        _live_before(st.body, entry, drop)
+        _live_before(st.cond_body, after | _vars([st.cond]) | _live_before(st.body, entry, None), drop)
     return entry
 
 
-def eliminate_dead_code(fn: ir.Function) -> None:
+def eliminate_dead_code(fn: ir.Function) -> set[int]:
+    """Remove dead code from ``fn``; returns the ids of the pops whose values no read sees.
+    Those stay (a pop alone would unbalance its tape); ``ad/dead_restores.py`` removes them
+    with their pushes."""
     live_vars: set[ir.Var] = set()
     live: set[int] = set()
     while _mark(fn.body, live_vars, live):
         pass
     fn.body = _sweep(fn.body, live)
-    _live_before(fn.body, set(), True)
+    dead_pops: set[int] = set()
+    _live_before(fn.body, set(), dead_pops)
+    return dead_pops
