@@ -385,7 +385,6 @@ class _Emitter:
             self.lines.append(f"{indent}{tape.name} = [_np.empty({(0,) * (tape.type.rank - 1)}, dtype={dtype})]")
             self.lines.append(f"{indent}{tape.name}.pop()")
         else:
-            self.lines.append(f"{indent}{tape.name} = _np.empty(1024, dtype={dtype})")
             self.lines.append(f"{indent}{tape.name}_n = 0")
 
     def push(self, indent: str, op: ir.Op) -> None:
@@ -466,7 +465,7 @@ class _Emitter:
                 if isinstance(st.cond, ir.Var):
                     self.facts.asserted(st.cond.name)
             elif isinstance(st, ir.Return):
-                vals = [self.o(v) for v in st.values]
+                vals = [self.o(v) for v in st.values] + [t.name for t in lent_tapes(self.fn)]
                 if self.fn.returns_tuple or len(vals) != 1:
                     text = "(" + ", ".join(vals) + ("," if len(vals) == 1 else "") + ")"
                 else:
@@ -629,8 +628,18 @@ def tape_limit_bytes() -> int:
     return int(os.environ.get("ADC_TAPE_LIMIT_BYTES", 0)) or _memory_limit()
 
 
+def lent_tapes(fn: ir.Function) -> list[ir.Var]:
+    """The scalar tapes of ``fn``, whose buffers the caller lends: each is a trailing parameter
+    (``tape_f``: float64[::1], any length; a push grows it by doubling) and comes back, grown, at
+    the end of the returned tuple. A caller that lends the returned buffer to the next call
+    (``runtime/tapes.py``) pays for growing a tape and for its fresh pages once, not per call."""
+    return [st.target for st in fn.body
+            if isinstance(st, ir.Op) and st.prim == "new_tape" and st.target.kind == "tape"]
+
+
 def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str = "") -> tuple[str, str]:
     """Python source of a module whose entry function computes ``fn``; returns (source, entry).
+    The entry's parameters are ``fn``'s, then its ``lent_tapes``.
     The names the emitter makes up are taken from a copy of ``fn``'s: emitting leaves ``fn`` as
     it was, so a derivative built from it later gets the same names (and the same module text,
     which is its cache key) whether or not ``fn`` was emitted first."""
@@ -638,9 +647,10 @@ def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str
     options = options or EmitOptions(source_name=fn.filename)
     em = _Emitter(fn, options)
     entry = fn.fresh(fn.name)
-    params = ", ".join(p.name for p in fn.params)
-    sig = ", ".join(numba_type(p.type) for p in fn.params)
-    sig_text = f"({sig},)" if len(fn.params) == 1 else f"({sig})"
+    tapes = lent_tapes(fn)
+    params = ", ".join([p.name for p in fn.params] + [t.name for t in tapes])
+    sig = ", ".join([numba_type(p.type) for p in fn.params] + [numba_type(Type(t.type.dtype, 1)) for t in tapes])
+    sig_text = f"({sig},)" if len(fn.params) + len(tapes) == 1 else f"({sig})"
     em.lines.append(f"@_nb.njit({sig_text}, cache=True, nogil=True, error_model='numpy')")
     em.lines.append(f"def {entry}({params}):")
     em.predeclare("    ")

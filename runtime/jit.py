@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..compiler import ir
-from ..compiler.emit_python import EmitOptions, emit_module
+from ..compiler.emit_python import EmitOptions, emit_module, lent_tapes
 from .cache import load_module
+from .tapes import LentTapes
 
 
 @dataclass
@@ -27,4 +28,8 @@ def compile_ir(fn: ir.Function, header: str, boundscheck: bool = True, jit: bool
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", module="numba")
         module, cached = load_module(source, jit)
-    return Compiled(getattr(module, entry), source, time.perf_counter() - start, cached)
+    call = getattr(module, entry)
+    tapes = lent_tapes(fn)
+    if tapes:
+        call = LentTapes(call, [t.type.dtype for t in tapes])
+    return Compiled(call, source, time.perf_counter() - start, cached)
