@@ -91,8 +91,10 @@ def _mul(b, op, g):
 
 @rule("div", args=(0, 1))
 def _div(b, op, g):
+    # A scalar divisor's reciprocal depends only on forward values, so it stays off the chain
+    # of adjoints: in a loop carrying its adjoint (Newton's r_bar) a multiply replaces a division.
     x, y = op.args
-    gy = b.div(g, y)
+    gy = b.mul(g, b.div(const(1.0), y)) if y.type.rank == 0 else b.div(g, y)
     return {0: gy, 1: b.neg(b.mul(gy, op.target))}
 
 
