@@ -4,7 +4,9 @@ To-be-recorded analysis is flow-insensitive: it keeps the restore of a variable 
 sweep reads that variable anywhere. Newton's iteration ``r = ak`` per element restores ``r``
 because the reverse of the inner ``while`` reads ``r``; but each of those reads follows a pop
 of the inner loop's own, so the value restored at the top of the element is overwritten before
-any read (one push and one pop in six of the whole tape traffic). Backward liveness over the
+any read (one push and one pop in six of the whole tape traffic). A variable saved around a
+loop is the same (llsq's ``inner``, whose restore after the inner loop's reverse is overwritten
+by the next pop). Backward liveness over the
 finished adjoint (``eliminate_dead_code``) finds such pops; this pass removes each with its
 push, which keeps the two sweeps' tape protocol balanced.
 """

@@ -154,8 +154,8 @@ class _Reverse:
         self.recomputed: set[int] = set()
         self.made: set[ir.Var] = set()          # values created by the reverse sweep itself
         self.loop_pairs: dict[int, ir.For] = {}  # forward loop -> the loop that reverses it
-        self.loop_saves: dict[int, list[ir.Var]] = {}   # forward loop -> variables saved around it
-        self.loop_loads: dict[int, list[ir.Var]] = {}   # reverse loop -> variables restored after it
+        self.loop_saves: dict[int, list[ir.Op]] = {}    # forward loop -> pushes of the variables saved around it
+        self.loop_loads: dict[int, list[ir.Op]] = {}    # reverse loop -> their pops, after it
         self.bounds: dict[int, ir.Op] = {}      # forward loop -> the reverse sweep's trip count of it
         self.replayed: set[int] = set()          # reverse loops that replay a recurrence (run forwards)
         self.reverse_reads: set[ir.Var] = set()  # primal variables the reverse sweep reads (prune)
@@ -922,9 +922,14 @@ class _Reverse:
         return r.ops
 
     def scalar_restore_pairs(self) -> list[tuple[ir.Op, ir.Op]]:
-        """(push, pop) of each scalar restore placed in the sweeps."""
-        return [(r.ops[0][0], r.ops[1][0]) for rs in self.restores.values() for r in rs
-                if r.ops is not None and not r.element]
+        """(push, pop) of each scalar restore placed in the sweeps, and of each variable saved
+        around a loop."""
+        pairs = [(r.ops[0][0], r.ops[1][0]) for rs in self.restores.values() for r in rs
+                 if r.ops is not None and not r.element]
+        for fwd_id, rev in self.loop_pairs.items():
+            saves = self.loop_saves.get(fwd_id, [])
+            pairs.extend(zip(saves, reversed(self.loop_loads.get(id(rev), []))))
+        return pairs
 
     def _make_restore_ops(self, r: _Restore) -> tuple[list[ir.Stmt], list[ir.Stmt]]:
         st, line = r.stmt, r.stmt.line
@@ -970,8 +975,10 @@ class _Reverse:
                 for r in inside:
                     if r.var is v:
                         r.keep = False
-                self.loop_saves.setdefault(id(fwd), []).append(v)
-                self.loop_loads.setdefault(id(rev), []).insert(0, v)
+                tape = self.tape(v.type)
+                self.loop_saves.setdefault(id(fwd), []).append(
+                    ir.Op(fwd.line, None, "push", [tape, v, ir.Const(fwd.line, INT)]))
+                self.loop_loads.setdefault(id(rev), []).insert(0, ir.Op(rev.line, v, "pop", [tape]))
 
     def finish_reverse(self, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
         out = []
@@ -989,7 +996,7 @@ class _Reverse:
             for region in ir.regions(st):
                 region[:] = self.finish_reverse(region)
             out.append(st)
-            out.extend(ir.Op(st.line, v, "pop", [self.tape(v.type)]) for v in self.loop_loads.get(id(st), []))
+            out.extend(self.loop_loads.get(id(st), []))
         return out
 
     def run_forwards_where_possible(self) -> None:
@@ -1036,8 +1043,7 @@ class _Reverse:
                 region[:] = self.forward(region, inner_line)
             if isinstance(st, ir.While):
                 st.body.extend(self.body_tail.get(id(st), []))
-            out.extend(ir.Op(st.line, None, "push", [self.tape(v.type), v, ir.Const(st.line, INT)])
-                       for v in self.loop_saves.get(id(st), []))
+            out.extend(self.loop_saves.get(id(st), []))
             if isinstance(st, ir.For):
                 out.extend(self._reserve(st))
             out.append(st)

@@ -24,6 +24,19 @@ def roots(a: float[n]) -> float:
         s += r
     return s
 
+def residuals(x: float[m], t: float[n]) -> float:
+    # `inner` is saved around the inner loop, and restored after its reverse, where the pop of
+    # the restore of `inner = sign(t[i])` overwrites it at once
+    total = 0.0
+    for i in range(n):
+        inner = sign(t[i])
+        mul = 1.0
+        for j in range(m):
+            inner -= x[j] * mul
+            mul *= t[i]
+        total += inner * inner
+    return total / 2
+
 def carried(a: float[n]) -> float:
     # `r` carries from one element to the next and the reverse reads it after the restore
     s = 0.0
@@ -56,6 +69,13 @@ def test_dropped_restore_keeps_the_gradient(module):
     check_grad(module.roots, {"a": a})
     grad = adc.grad(module.roots, "a")(a)
     np.testing.assert_allclose(grad, 1.0 / (3.0 * np.cbrt(a) ** 2), rtol=1e-10)
+
+
+def test_save_around_loop_overwritten_before_read_is_dropped(module):
+    listing = adc.adjoint_source(module.residuals, "x")
+    assert listing.count("push(inner)") == 1 and listing.count("inner = pop()") == 1
+    rng = np.random.default_rng(2)
+    check_grad(module.residuals, {"x": rng.standard_normal(4), "t": np.linspace(-1.0, 1.0, 7)}, ["x"])
 
 
 def test_restore_read_after_pop_is_kept(module):
