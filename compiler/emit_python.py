@@ -20,6 +20,7 @@ from . import fusion, ir
 from .donation import Donors
 from .helpers import HELPER_NEEDS, decorated
 from .passes.analysis import maybe_unassigned_reads, mutated, storage_owners, use_counts
+from .passes.unroll_jam import unroll_and_jam
 from .shape_facts import ShapeFacts
 from .types import Type
 
@@ -297,7 +298,10 @@ class _Emitter:
             msg = self.index_message(st, base, idx, axis)
             if not groups or groups[-1][1] != msg:
                 groups.append((st.line, msg, []))
-            groups[-1][2].extend((base, axis, f"{end} + {off}" if off else end) for end in (lo, last))
+            for end in (lo, last):
+                index = (base, axis, f"{end} + {off}" if off else end)
+                if index not in groups[-1][2]:      # the jammed copies of one access
+                    groups[-1][2].append(index)
         for line, msg, indices in groups:
             self.check(indent + "    ", line, msg, indices)
 
@@ -642,7 +646,9 @@ def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str
     The entry's parameters are ``fn``'s, then its ``lent_tapes``.
     The names the emitter makes up are taken from a copy of ``fn``'s: emitting leaves ``fn`` as
     it was, so a derivative built from it later gets the same names (and the same module text,
-    which is its cache key) whether or not ``fn`` was emitted first."""
+    which is its cache key) whether or not ``fn`` was emitted first. Loops are unrolled and
+    jammed here, on a copy, so IR listings and the reverse transform see them as written."""
+    fn = unroll_and_jam(fn)
     fn = replace(fn, taken=set(fn.taken))
     options = options or EmitOptions(source_name=fn.filename)
     em = _Emitter(fn, options)

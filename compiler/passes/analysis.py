@@ -98,6 +98,13 @@ def maybe_unassigned_reads(fn: ir.Function) -> set[ir.Var]:
     before the body assigns them (the previous iteration's value, or none on the first). Only
     these need a value on entry to the function; a variable every read of which follows its
     assignment on every path needs none."""
+    return read_before_assigned(fn.body, set(fn.params))
+
+
+def read_before_assigned(stmts: list[ir.Stmt], assigned: set[ir.Var]) -> set[ir.Var]:
+    """Variables ``stmts`` may read before assigning them, given ``assigned`` on entry (as
+    ``maybe_unassigned_reads``); for a loop body, the values that may flow in from outside it
+    or from the previous iteration."""
     found: set[ir.Var] = set()
 
     def reads(st: ir.Stmt, assigned: set[ir.Var]) -> None:
@@ -120,7 +127,7 @@ def maybe_unassigned_reads(fn: ir.Function) -> set[ir.Var]:
                 assigned = block(st.then, assigned) & block(st.orelse, assigned)
         return assigned
 
-    block(fn.body, set(fn.params))
+    block(stmts, assigned)
     return found
 
 

@@ -1,0 +1,281 @@
+"""Unroll-and-jam (``compiler/passes/unroll_jam.py``): which loops are jammed, and that jammed
+loops give exactly the results of the loops as written, for every trip count (whole groups of
+four and the rest), in plain Python and compiled."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+import adc
+from adc.compiler.passes.unroll_jam import unroll_and_jam
+
+SOURCE = """
+def nearest(points: float[n, d], centroids: float[k, d]) -> float:
+    total = 0.0
+    for i in range(n):
+        best = 0
+        best_dist = 0.0
+        for j in range(k):
+            dist = 0.0
+            for e in range(d):
+                delta = points[i, e] - centroids[j, e]
+                dist += delta * delta
+            if j == 0:
+                best_dist = dist
+            elif dist < best_dist:
+                best = j
+                best_dist = dist
+        total += 1000.0 * float(best) + best_dist
+    return total
+
+def kmeans(points: float[n, d], centroids: float[k, d]) -> float:
+    with no_grad:
+        chosen = zeros(n)
+        for i in range(n):
+            best = 0
+            best_dist = 0.0
+            for j in range(k):
+                dist = 0.0
+                for e in range(d):
+                    delta = points[i, e] - centroids[j, e]
+                    dist += delta * delta
+                if j == 0:
+                    best_dist = dist
+                elif dist < best_dist:
+                    best = j
+                    best_dist = dist
+            chosen[i] = float(best)
+    total = 0.0
+    for p in range(n):
+        b = int(chosen[p])
+        for f in range(d):
+            diff = points[p, f] - centroids[b, f]
+            total += diff * diff
+    return total
+
+def stepped(a: float[m, d], lo: int, hi: int) -> float:
+    out = 0.0
+    for j in range(hi, lo, -2):
+        s = 0.5
+        w = float(d)
+        for e in range(1, d):
+            s = s * 0.75 + a[j, e] / w
+        out = out * 0.5 + s
+    return out
+
+def carried(a: float[m, d]) -> float:
+    total = 0.0
+    for j in range(m):
+        for e in range(d):
+            total += a[j, e] * a[j, e]
+    return total
+
+def read_after(a: float[m, d]) -> float:
+    s = 0.0
+    for j in range(m):
+        s = 0.0
+        for e in range(d):
+            s += a[j, e]
+    return s
+
+def reads_what_after_writes(a: float[m, d]) -> float:
+    best = 0.0
+    for j in range(m):
+        s = best
+        for e in range(d):
+            s += a[j, e]
+        best = s * 0.5
+    return best
+
+def writes_array(a: float[m, d]) -> float:
+    sums = zeros(m)
+    for j in range(m):
+        s = 0.0
+        for e in range(d):
+            s += a[j, e]
+        sums[j] = s
+    return sum(sums)
+
+def no_recurrence(a: float[m, d]) -> float:
+    out = 0.0
+    for j in range(m):
+        c = 0
+        for e in range(d):
+            c = c + 1
+        out += float(c) * a[j, 0]
+    return out
+
+def reused_names(a: float[m, d]) -> float:
+    out = 0.0
+    for j in range(m):
+        s = 0.0
+        for e in range(d):
+            s += a[j, e] * a[j, e]
+        out = out * 0.5 + s
+    for j in range(m):
+        s = a[j, 0]
+        out += s
+    return out
+
+def read_after_in_outer_loop(a: float[m, d]) -> float:
+    out = 0.0
+    for i in range(2):
+        s = 0.0
+        for j in range(m):
+            s = 0.0
+            for e in range(d):
+                s += a[j, e]
+            out = out * 0.5 + s
+        out += s
+    return out
+
+def past_the_end(a: float[m, d]) -> float:
+    out = 0.0
+    for j in range(m):
+        s = 0.0
+        for e in range(d):
+            s += a[j + 1, e]
+        out = out * 0.5 + s
+    return out
+"""
+
+
+def _nearest(points, centroids):
+    total = 0.0
+    for p in points.tolist():
+        best, best_dist = 0, 0.0
+        for j, c in enumerate(centroids.tolist()):
+            dist = 0.0
+            for x, y in zip(p, c):
+                dist += (x - y) * (x - y)
+            if j == 0 or dist < best_dist:
+                best, best_dist = (best if j == 0 else j), dist
+        total += 1000.0 * best + best_dist
+    return total
+
+
+def _stepped(a, lo, hi):
+    out, d = 0.0, a.shape[1]
+    for j in range(hi, lo, -2):
+        s = 0.5
+        for e in range(1, d):
+            s = s * 0.75 + a[j, e] / float(d)
+        out = out * 0.5 + s
+    return out
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["nojit", "jit"])
+def module(request):
+    return adc.loads(SOURCE, jit=request.param)
+
+
+def _jammed(f) -> bool:
+    return unroll_and_jam(f.ir) is not f.ir
+
+
+def test_only_loops_that_qualify_are_jammed(module):
+    for name in ("nearest", "kmeans", "stepped", "reused_names", "past_the_end"):
+        assert _jammed(getattr(module, name)), name
+    for name in ("carried", "read_after", "read_after_in_outer_loop", "reads_what_after_writes", "writes_array",
+                 "no_recurrence"):
+        f = getattr(module, name)
+        assert not _jammed(f), name
+
+
+def test_jamming_leaves_the_listing_alone(module):
+    before = str(module.nearest.ir)
+    unroll_and_jam(module.nearest.ir)
+    assert str(module.nearest.ir) == before
+
+
+@pytest.mark.parametrize("k", [0, 1, 3, 4, 5, 7, 8, 9])
+def test_nearest_is_exactly_the_loops_as_written(module, k):
+    rng = np.random.default_rng(k)
+    points = rng.random((7, 3))
+    centroids = rng.random((k, 3))
+    if k > 2:
+        centroids[k - 1] = centroids[1]          # a tie: the first of equal distances wins
+    assert module.nearest(points, centroids) == _nearest(points, centroids)
+
+
+@pytest.mark.parametrize("lo, hi", [(-1, 9), (0, 9), (2, 9), (3, 4), (5, 5), (6, 2)])
+def test_negative_step_and_the_rest(module, lo, hi):
+    a = np.random.default_rng(lo + 10 * hi).random((10, 5))
+    assert module.stepped(a, lo, hi) == _stepped(a, lo, hi)
+
+
+def test_names_used_again_by_a_later_loop(module):
+    a = np.random.default_rng(5).random((11, 3))
+    out = 0.0
+    for j in range(11):
+        s = 0.0
+        for e in range(3):
+            s += a[j, e] * a[j, e]
+        out = out * 0.5 + s
+    for j in range(11):
+        out += a[j, 0]
+    assert module.reused_names(a) == out
+
+
+@pytest.mark.parametrize("k", [1, 6, 8])
+def test_gradient_with_a_jammed_search(module, k):
+    d = adc.grad(module.kmeans, "centroids")
+    assert unroll_and_jam(d.ir) is not d.ir
+    rng = np.random.default_rng(k)
+    points, centroids = rng.random((30, 3)), rng.random((k, 3))
+    distances = ((points[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+    best = distances.argmin(axis=1)
+    want = np.zeros_like(centroids)
+    np.add.at(want, best, -2.0 * (points - centroids[best]))
+    np.testing.assert_allclose(d(points, centroids), want, rtol=1e-12, atol=1e-12)
+
+
+def test_an_index_past_the_end_still_raises(module):
+    with pytest.raises(IndexError, match="'a' \\(axis 0\\) on line 126"):
+        module.past_the_end(np.ones((9, 3)))
+
+
+def _random_program(rng: random.Random) -> str:
+    """A loop nest of the shape the pass jams (``P``, an inner loop of recurrences, ``S``) in the
+    subset of ``.ad`` that is also Python, with counters that keep every index in range."""
+    sums = [f"s{k}" for k in range(rng.randint(1, 3))]
+    step = rng.choice([1, 1, 2, 3])
+    head = "range(lo, hi)" if step == 1 else f"range(lo, hi, {step})"
+    if rng.random() < 0.3:
+        head = f"range(hi - 1, lo - 1, {-step})"
+    lines = ["def f(a: float[m, d], p: float[d], lo: int, hi: int) -> float:",
+             "    out = 0.0", "    best = 0", "    best_val = 1e300", f"    for j in {head}:"]
+    if rng.random() < 0.5:
+        lines.append("        w = float(d) * 0.25")
+    else:
+        lines.append(f"        w = float(j) * {rng.choice(['0.5', '-0.125'])}")
+    for s in sums:
+        lines.append(f"        {s} = {rng.choice(['0.0', 'a[j, 0]', 'w', 'p[0] * w'])}")
+    lines.append(f"        for e in range({rng.choice(['0', '1'])}, d):")
+    for s in sums:
+        term = rng.choice(["a[j, e] - p[e]", "a[j + 1, e] * w", "a[j, e] * float(e)", "p[e] + w"])
+        lines.append(f"            t_{s} = {term}")
+        lines.append(rng.choice([f"            {s} += t_{s} * t_{s}", f"            {s} = {s} * 0.5 + t_{s}",
+                                 f"            {s} = {s} - t_{s} * a[j, e]"]))
+    first = sums[0]
+    lines += [f"        r = {first} - {sums[-1]} * 0.5", "        out = out * 0.75 + r"]
+    if rng.random() < 0.7:
+        lines += [f"        if {first} < best_val:", "            best = j", f"            best_val = {first}"]
+    lines.append("    return out + float(best)")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_loop_nests_are_exactly_the_loops_as_written(seed):
+    rng = random.Random(seed)
+    src = _random_program(rng)
+    f = adc.loads(src, jit=False).f
+    assert _jammed(f), src
+    python: dict = {"d": 5}          # the shape variable the arrays below bind
+    exec(compile("from __future__ import annotations\n" + src, "<random>", "exec"), python)
+    data = np.random.default_rng(seed)
+    for lo, hi in [(0, 0), (0, 1), (0, 4), (1, 8), (2, 13), (5, 3)]:
+        a, p = data.normal(size=(14, 5)), data.normal(size=5)
+        assert f(a, p, lo, hi) == python["f"](a, p, lo, hi), (src, lo, hi)
