@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..passes import add_outside_zeroed_slices, elide_adjoint_copies, eliminate_dead_code, fold_constants
-from ..passes.analysis import defined_first, mutated, substitute
+from ..passes.analysis import defined_first, mentioned, mutated, substitute
 from ..primitives import PRIMS
 from ..types import BOOL, INT, Type
 from .activity import active_vars
@@ -674,11 +674,12 @@ class _Reverse:
 
     def loop_body(self, st: ir.For | ir.While, b: Builder) -> list[ir.Stmt]:
         """The reverse of a loop body. Adjoints of variables each iteration defines before
-        reading (``defined_first``) stay symbolic across iterations when they are zero on entry:
+        reading (``defined_first``), or that only inner loops mention, each defining them before
+        reading them, stay symbolic across iterations when they are zero on entry:
         every reverse iteration ends with them reset to zero. Others the body resets are
         materialised at its end, so the next iteration finds a valid zero."""
         outer = self.levels[-1]
-        fresh = defined_first(st.body)
+        fresh = defined_first(st.body) | _defined_first_in_inner_loops(st.body)
         level = _Level(outer.zero & fresh, fresh)
         self.levels.append(level)
         body = self.block(st.body, True, True)
@@ -1247,3 +1248,26 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
     elide_adjoint_copies(adj)
     add_outside_zeroed_slices(adj)
     return Gradient(adj, list(wrt), len(value_types))
+
+
+def _defined_first_in_inner_loops(body: list[ir.Stmt]) -> set[ir.Var]:
+    """Variables ``body`` mentions only inside the bodies of loops nested in it, each of which
+    defines them before reading them (``defined_first``, or this again one level down): an LSTM
+    layer's hidden state in the loop over characters. Their values may flow from one iteration of
+    ``body`` to the next (an inner loop may run no times), but their adjoints do not: each inner
+    reverse iteration ends with the adjoint reset to zero, so a zero one at the start of a reverse
+    iteration of ``body`` is zero at its end."""
+    inner: set[ir.Var] = set()
+    elsewhere: set[ir.Var] = set()
+    for st in body:
+        if isinstance(st, (ir.For, ir.While)):
+            first = defined_first(st.body) | _defined_first_in_inner_loops(st.body)
+            inner |= first
+            elsewhere |= ({v for s in st.body for v in mentioned(s)} - first) | set(ir.operands(st))
+            if isinstance(st, ir.For):
+                elsewhere.add(st.var)
+            else:
+                elsewhere |= {v for s in st.cond_body for v in mentioned(s)}
+        else:
+            elsewhere |= mentioned(st)
+    return inner - elsewhere
