@@ -1247,6 +1247,7 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
     accumulate_in_place(adj)
     elide_adjoint_copies(adj)
     add_outside_zeroed_slices(adj)
+    elide_adjoint_copies(adj)        # a copy kept only because the slice it held was zeroed
     return Gradient(adj, list(wrt), len(value_types))
 
 

@@ -7,9 +7,10 @@ write ``a[lo:hi] = v`` hands to ``v``, copied because the next statement zeroes 
 elements of the old ``a`` were overwritten). Each copy is an allocation and a pass over memory.
 
 ``c = copy(p)`` is dropped, its readers reading ``p``, when nothing writes ``p``'s memory from
-the copy to the last reader of ``c`` or of a single-use value made from it (the emitter may
-compute those inside a later loop); ``c`` must be read in this block only and never written,
-viewed, taped or returned. A zeroing of ``p``'s slice or row right after the copy moves behind
+the copy to the last reader of ``c``, of a view of it, or of a single-use value made from them
+(the emitter may compute those inside a later loop); ``c`` and its views must be read in this
+block only and never written, taped or returned (the adjoint of an RK4 stage read through the
+slice a slice write hands on: ``k4_bar``'s copy in the ode eval). A zeroing of ``p``'s slice or row right after the copy moves behind
 those readers when nothing in between touches that memory at all (the RK4 stages of the ode
 eval: one slice write per stage; the LSTM's state rows: two per cell).
 """
@@ -18,13 +19,14 @@ from __future__ import annotations
 from collections import Counter
 
 from .. import ir
+from ..primitives import PRIMS
 from .analysis import escaping, mention_counts, mentioned, mutated, storage_owners, substitute, use_counts
 
 
 def elide_adjoint_copies(fn: ir.Function) -> None:
     owners = storage_owners(fn, mutated(fn.body))
     mentions = mention_counts(fn.body)
-    kept = escaping(fn.body) | mutated(fn.body)
+    kept = escaping(fn.body, views=False) | mutated(fn.body)
     uses = use_counts(fn.body)
 
     def visit(block: list[ir.Stmt]) -> None:
@@ -56,7 +58,13 @@ def _elide(block: list[ir.Stmt], k: int, owners, mentions: Counter, uses: dict, 
         st = block[m]
         if {o for s in ir.walk([st]) for o in ir.operands(s) if isinstance(o, ir.Var)} & derived:
             last = m
-            if isinstance(st, ir.Op) and st.target is not None and uses.get(st.target) == 1:
+            if isinstance(st, ir.Op) and st.target is not None and PRIMS[st.prim].view:
+                view = st.target
+                if view in kept or mentions[view] != sum(view in ir.operands(s) or view in ir.defined(s)
+                                                         for s in ir.walk(block[k + 1:])):
+                    return False     # the view is written, taped, returned or used elsewhere
+                derived.add(view)
+            elif isinstance(st, ir.Op) and st.target is not None and uses.get(st.target) == 1:
                 derived.add(st.target)
     memory = owners.get(p, {p})
     zero = block[k + 1] if _zeroes_slice(block, k + 1, p) else None
