@@ -28,7 +28,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..passes import add_outside_zeroed_slices, elide_adjoint_copies, eliminate_dead_code, fold_constants
+from ..passes import (add_outside_zeroed_slices, elide_adjoint_copies, eliminate_dead_code, fold_constants,
+                      sum_fresh_accumulations)
 from ..passes.analysis import defined_first, mentioned, mutated, substitute
 from ..primitives import PRIMS
 from ..types import BOOL, INT, Type
@@ -1248,6 +1249,7 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
     elide_adjoint_copies(adj)
     add_outside_zeroed_slices(adj)
     elide_adjoint_copies(adj)        # a copy kept only because the slice it held was zeroed
+    sum_fresh_accumulations(adj)
     return Gradient(adj, list(wrt), len(value_types))
 
 

@@ -7,6 +7,7 @@ from .copies import insert_copies
 from .cse import eliminate_common_subexpressions
 from .dce import eliminate_dead_code
 from .fold import fold_constants
+from .fresh_sums import sum_fresh_accumulations
 from .zeroed_slices import add_outside_zeroed_slices
 
 
@@ -20,4 +21,4 @@ def simplify(fn: ir.Function) -> ir.Function:
 
 __all__ = ["simplify", "insert_copies", "fold_constants", "eliminate_common_subexpressions",
            "eliminate_dead_code", "elide_adjoint_copies",
-           "add_outside_zeroed_slices"]
+           "add_outside_zeroed_slices", "sum_fresh_accumulations"]

@@ -106,9 +106,13 @@ def test_rk2_gradient_compiled():
 def test_stage_adjoint_read_through_a_view_is_not_copied(plain):
     """``k2_bar`` is ``k1_bar``'s buffer until ``k1_bar`` is rebound; the slice of it that
     ``x[1:n] * t[0:n-1]`` gets is a view, and once the zeroing of that slice became an addition
-    outside it nothing writes the buffer while the view is read: no copy."""
+    outside it nothing writes the buffer while the view is read: no copy. ``k1_bar``'s binding
+    and its later accumulation are one sum (``passes/fresh_sums.py``)."""
     listing = adc.adjoint_source(plain.rk2, lang="ad")
     assert "copy(" not in listing.split("for step in range(t_")[-1]
+    lines = [ln.split("#")[0].strip() for ln in listing.splitlines()]
+    assert not any(ln.startswith("k1_bar +=") for ln in lines)
+    assert any(ln.startswith("k1_bar = ") and "+" in ln for ln in lines)
 
 
 def test_slice_adjoint_is_read_in_place(plain):
