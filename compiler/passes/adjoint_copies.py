@@ -72,6 +72,8 @@ def _elide(block: list[ir.Stmt], k: int, owners, mentions: Counter, uses: dict, 
         touched = ir.vars_written([block[m]]) if zero is None else mentioned(block[m])
         if any(owners.get(v, {v}) & memory for v in touched):
             return False
+        if any(c in owners.get(v, {v}) for v in mutated([block[m]])):
+            return False             # an alias of c is written in place: that would write p
         if zero is not None and set(_bounds(zero)) & ir.vars_written([block[m]]):
             return False
     substitute(block, {c: p})
