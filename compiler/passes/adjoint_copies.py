@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import Counter
 
 from .. import ir
-from ..primitives import PRIMS
 from .analysis import escaping, mention_counts, mentioned, mutated, storage_owners, substitute, use_counts
 
 
@@ -51,20 +50,20 @@ def _elide(block: list[ir.Stmt], k: int, owners, mentions: Counter, uses: dict, 
     reads = sum(o is c for st in ir.walk(block[k + 1:]) for o in ir.operands(st))
     if reads == 0 or reads != mentions[c] - 1 or c in ir.vars_written(block[k + 1:]):
         return False                 # c is read elsewhere too, or reassigned
+    # Once c is p, everything sharing c's memory (its views and aliases, flow-insensitively)
+    # shares p's: none may be written in place, taped, returned or mentioned outside this block.
+    sharing = {v for v, memory in owners.items() if c in memory and v is not c}
+    inside = mention_counts(block[k + 1:])
+    if any(v in kept or inside[v] != mentions[v] for v in sharing):
+        return False
     # The last statement that may read p once c is p: a single-use value computed from it may be
     # computed inside its reader's loop (fusion), so follow those.
-    derived, last = {c}, k
+    derived, last = {c} | sharing, k
     for m in range(k + 1, len(block)):
         st = block[m]
         if {o for s in ir.walk([st]) for o in ir.operands(s) if isinstance(o, ir.Var)} & derived:
             last = m
-            if isinstance(st, ir.Op) and st.target is not None and PRIMS[st.prim].view:
-                view = st.target
-                if view in kept or mentions[view] != sum(view in ir.operands(s) or view in ir.defined(s)
-                                                         for s in ir.walk(block[k + 1:])):
-                    return False     # the view is written, taped, returned or used elsewhere
-                derived.add(view)
-            elif isinstance(st, ir.Op) and st.target is not None and uses.get(st.target) == 1:
+            if isinstance(st, ir.Op) and st.target is not None and uses.get(st.target) == 1:
                 derived.add(st.target)
     memory = owners.get(p, {p})
     zero = block[k + 1] if _zeroes_slice(block, k + 1, p) else None
@@ -72,8 +71,6 @@ def _elide(block: list[ir.Stmt], k: int, owners, mentions: Counter, uses: dict, 
         touched = ir.vars_written([block[m]]) if zero is None else mentioned(block[m])
         if any(owners.get(v, {v}) & memory for v in touched):
             return False
-        if any(c in owners.get(v, {v}) for v in mutated([block[m]])):
-            return False             # an alias of c is written in place: that would write p
         if zero is not None and set(_bounds(zero)) & ir.vars_written([block[m]]):
             return False
     substitute(block, {c: p})
