@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..passes import (add_outside_zeroed_slices, elide_adjoint_copies, eliminate_dead_code, fold_constants,
-                      sum_fresh_accumulations)
+                      merge_deferred_accumulations, sum_fresh_accumulations)
 from ..passes.analysis import defined_first, mentioned, mutated, substitute
 from ..primitives import PRIMS
 from ..types import BOOL, INT, Type
@@ -1266,6 +1266,7 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
     add_outside_zeroed_slices(adj)
     elide_adjoint_copies(adj)        # a copy kept only because the slice it held was zeroed
     sum_fresh_accumulations(adj)
+    merge_deferred_accumulations(adj)
     return Gradient(adj, list(wrt), len(value_types))
 
 
