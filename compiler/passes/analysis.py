@@ -164,3 +164,17 @@ def escaping(stmts: list[ir.Stmt], views: bool = True) -> set[ir.Operand]:
         elif views and isinstance(st, ir.Op) and PRIMS[st.prim].view:
             kept.update(a for a in st.args[:1] if isinstance(a, ir.Var))
     return kept
+
+
+def fusable_leaves(before: list[ir.Stmt], op: ir.Op, uses: dict) -> set[ir.Var]:
+    """What ``op`` reads, through the single-use temporaries made earlier in the block: the
+    emitter may compute those inside ``op``'s loop, so they are read where ``op`` stands."""
+    found: set[ir.Var] = set()
+    for a in op.args:
+        if not isinstance(a, ir.Var):
+            continue
+        found.add(a)
+        maker = next((st for st in reversed(before) if isinstance(st, ir.Op) and st.target is a), None)
+        if maker is not None and a.kind == "temp" and uses.get(a) == 1:
+            found |= fusable_leaves(before[:before.index(maker)], maker, uses)
+    return found

@@ -11,30 +11,32 @@ Conditions, in one block: ``v = op(...)`` is an elementwise operation on arrays 
 own), the next statement mentioning ``v`` is ``v += e`` (or ``w = v``, the only other mention
 of ``v``, and then ``w += e``) with ``e`` not reading ``v``, ``v`` has
 no other memory (no view or alias of it exists yet: nothing mentioned it), and no statement in
-between writes into memory ``op``'s operands may share.
+between writes into memory ``op``'s operands may share, nor that of the operands of the
+single-use temporaries it reads (the emitter may compute those where ``op`` now stands).
 """
 from __future__ import annotations
 
 from .. import fusion, ir
-from .analysis import mention_counts, mentioned, mutated, storage_owners
+from .analysis import fusable_leaves, mention_counts, mentioned, mutated, storage_owners, use_counts
 
 
 def sum_fresh_accumulations(fn: ir.Function) -> None:
     owners = storage_owners(fn, mutated(fn.body))
     mentions = mention_counts(fn.body)
+    uses = use_counts(fn.body)
     for block in ir.blocks(fn.body):
         k = 0
         while k < len(block):
-            _sink(fn, block, k, owners, mentions)
+            _sink(fn, block, k, owners, mentions, uses)
             k += 1
 
 
-def _sink(fn: ir.Function, block: list[ir.Stmt], k: int, owners, mentions) -> None:
+def _sink(fn: ir.Function, block: list[ir.Stmt], k: int, owners, mentions, uses) -> None:
     made = block[k]
     if not (fusion.is_loop_op(made) and made.prim not in fusion.WRITES):
         return
     v = made.target
-    reads = {a for a in made.args if isinstance(a, ir.Var)}
+    reads = fusable_leaves(block[:k], made, uses)
     if v in reads:
         return
     memory = set().union(*(owners.get(a, {a}) for a in reads))

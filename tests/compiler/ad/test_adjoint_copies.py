@@ -191,3 +191,42 @@ def test_copy_whose_alias_outlives_its_last_reader_stays(w):
     check_grad(m.f, dict(x=x, w=w), wrt="x")
     adc.grad(m.f, wrt="x")(x, w)
     np.testing.assert_array_equal(x, before)
+
+
+FUSED_OPERAND_WRITTEN = """def g(a: float[n], b: float) -> (float, float[n]):
+    t = a[0]
+    u = sin(a)
+    if sum(a[1:]) > -0.5:
+        return (sin(b)) ** 2, a
+    u[0:2] = sin(a[0])
+    if exp(tanh(sin(b))) > sum(a):
+        return sqrt(1.0 + sin(b) * sin(b)), u
+    return t, u * cos(a[1])
+
+def f(x: float[n], w: float, k: int) -> float:
+    s0 = x[-1]
+    s1 = x[-2]
+    y0 = x
+    y1 = x * x
+    t0 = 0.0
+    z1 = zeros(n)
+    y1 = (z1 + (z1 / (1.0 + x * x)))
+    z1[-1] = dot(sigmoid(y0), sigmoid(y0))
+    if (w <= 1.0) and (k == 0):
+        for i in range(k):
+            y1[1:n] = x[0:n - 1] * sin(tanh(w))
+            s1 += pow(1.0 + sigmoid(x[0]), x[(i * 2 + 1) % n])
+        s1 = 0.5 * s1 + x[0]
+    t0, z1 = g((z1 / (1.0 + x * x)), sin(w))
+    s0 = y1[0]
+    s1 = y1[n - 1]
+    return x[1] + s0 + s1 + t0 + sum(y0) + sum(y1) + sum(z1)
+"""
+
+
+def test_moved_binding_whose_fused_operand_is_written_through_an_alias_stays():
+    """``d_16 = -(d_14 * t_32)`` may not move down to ``d_16 += ...`` (``passes/fresh_sums.py``):
+    ``d_14 * t_32`` would be computed there, after ``z1_bar[-1] = 0.0`` wrote into ``d_14``
+    through its alias ``z1_bar`` (random programs, 2000 examples)."""
+    m = adc.loads(FUSED_OPERAND_WRITTEN, "fused.ad", jit=False)
+    check_grad(m.f, dict(x=RNG.uniform(-1.0, 1.0, 4), w=-0.56, k=2), wrt="x")
