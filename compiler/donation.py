@@ -31,9 +31,10 @@ class Donors:
                       and counts[st.target] == 1 and st.target not in fn.params and st.prim != "pop"
                       and not PRIMS[st.prim].view}
 
-    def in_block(self, block: list[ir.Stmt], fused: dict[ir.Var, ir.Op]) -> dict[int, ir.Var]:
+    def in_block(self, block: list[ir.Stmt], fused: dict[ir.Var, ir.Op],
+                 late: set[ir.Var] = frozenset()) -> dict[int, ir.Var]:
         """For the id of each allocating elementwise loop of ``block``, the input whose buffer
-        it takes."""
+        it takes; never one of ``late``, read further down than where their reader stands."""
         out: dict[int, ir.Var] = {}
         made: set[ir.Var] = set()
         seen: dict[ir.Var, int] = {}
@@ -43,7 +44,7 @@ class Donors:
             if _allocating_loop(st) and st.target not in fused:
                 tree = _tree(st, fused)
                 for v in st.args:
-                    if (v in made and v.type == st.target.type and v not in self.shared
+                    if (v in made and v not in late and v.type == st.target.type and v not in self.shared
                             and v not in self.kept and self.owners.get(v, {v}) == {v}
                             and seen.get(v) == self.total.get(v) and _only_in(v, tree, block, fused)):
                         out[id(st)] = v

@@ -16,10 +16,10 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from . import fusion, ir
+from . import fusion, ir, piecewise
 from .donation import Donors
 from .helpers import HELPER_NEEDS, decorated
-from .passes.analysis import maybe_unassigned_reads, mutated, storage_owners, use_counts
+from .passes.analysis import def_counts, maybe_unassigned_reads, mutated, storage_owners, use_counts
 from .passes.unroll_jam import unroll_and_jam
 from .shape_facts import ShapeFacts
 from .types import Type
@@ -61,6 +61,10 @@ class _Emitter:
         self.uses = use_counts(fn.body)
         self.owners = storage_owners(fn, mutated(fn.body))   # the arrays whose memory each may share
         self.fused: dict[ir.Var, ir.Op] = {}           # elementwise ops computed inside a later loop
+        self.defs = def_counts(fn)
+        self.pieces: dict[ir.Var, piecewise.Piecewise] = {}   # arrays built in pieces, computed in their reader
+        self.piece_view: dict[ir.Var, tuple] = {}      # while emitting a split loop: which piece to read
+        self.renamed: dict[ir.Var, str] = {}           # ... and the views its leaves are read through
         self.donors = Donors(fn, self.owners)
         self.donated: dict[int, ir.Var] = {}          # loop op id -> the dying input it writes into
         self.facts = ShapeFacts()                      # extents and indices already checked here
@@ -375,13 +379,16 @@ class _Emitter:
         """``b += a`` except on ``a[lo:hi]`` (bounds as Python slices take them): two loops."""
         b, a, lo, hi = (self.o(x) for x in op.args)
         self.put(indent, f"if {a}.shape[0] != {b}.shape[0]: raise ValueError({self.shape_message(op.line)})", op.line)
-        for name, bound in (("_lo", lo), ("_hi", hi)):
-            self.put(indent, f"{name} = min(max({bound} + {a}.shape[0] if {bound} < 0 else {bound}, 0), {a}.shape[0])",
-                     op.line)
-        self.put(indent, "_hi = max(_hi, _lo)", op.line)
+        self.slice_bounds(indent, op.line, lo, hi, f"{a}.shape[0]")
         for lo_, hi_ in (("0", "_lo"), ("_hi", f"{a}.shape[0]")):
             self.put(indent, f"for _i0 in range({lo_}, {hi_}):", op.line)
             self.put(indent + "    ", f"{b}[_i0] += {a}[_i0]", op.line)
+
+    def slice_bounds(self, indent: str, line: int, lo: str, hi: str, n: str) -> None:
+        """``_lo``, ``_hi``: the elements ``[lo:hi]`` of a length-``n`` array, as Python slices take them."""
+        for name, bound in (("_lo", lo), ("_hi", hi)):
+            self.put(indent, f"{name} = min(max({bound} + {n} if {bound} < 0 else {bound}, 0), {n})", line)
+        self.put(indent, "_hi = max(_hi, _lo)", line)
 
     def new_tape(self, indent: str, tape: ir.Var) -> None:
         dtype = {"float": "_np.float64", "int": "_np.int64", "bool": "_np.bool_"}[tape.type.dtype]
@@ -429,9 +436,14 @@ class _Emitter:
             self.lines.append(indent + "pass")
         inner = indent + "    "
         self.fused.update(fusion.plan(stmts, self.uses, self.owners))
-        self.donated.update(self.donors.in_block(stmts, self.fused))
+        pieces = piecewise.plan(stmts, self.uses, self.defs, self.owners, self.fused)
+        self.pieces.update(pieces)
+        absorbed = {id(a) for p in pieces.values() for a in p.absorbed}
+        late = set().union(*(piecewise.leaves(p.part.args[1], self.fused) for p in pieces.values()))
+        hidden = {**self.fused, **{a.target: a for p in pieces.values() for a in p.absorbed if a.target is not None}}
+        self.donated.update(self.donors.in_block(stmts, hidden, late))
         for st in stmts:
-            if isinstance(st, ir.Op) and st.target in self.fused:
+            if isinstance(st, ir.Op) and st.target in self.fused or id(st) in absorbed:
                 continue
             if fusion.is_loop_op(st) or fusion.is_slice_loop(st, self.fused, self.owners):
                 self.fused_loop(indent, st)
@@ -504,6 +516,10 @@ class _Emitter:
             place = f"{dest.name}[{', '.join(([self.o(st.args[2])] if row else []) + idx)}]"
             assign = "=" if st.prim == "setrow" else "+="
         else:
+            piece = next((p for p in self.pieces.values() if p.reader is st), None)
+            if piece is not None:
+                self.piecewise_loop(indent, st, piece)
+                return
             rank = st.target.type.rank
             idx = [f"_i{k}" for k in range(rank)]
             leaves = []
@@ -538,14 +554,65 @@ class _Emitter:
             for k, d in enumerate(dims):
                 self.facts.add_equal(f"{st.target.name}.shape[{k}]", d)
 
+    def piecewise_loop(self, indent: str, st: ir.Op, piece: piecewise.Piecewise) -> None:
+        """A rank-1 elementwise result reading an array built in two pieces (``compiler/piecewise.py``):
+        three loops, over the elements before the slice, the slice and after it, each reading
+        its piece's expression; the piece array itself is never stored. The loops after the first
+        run over views from index 0: an index Numba cannot prove non-negative (``i - lo``) gets a
+        wraparound test that keeps LLVM from vectorising the loop."""
+        read = next(v for v, p in self.pieces.items() if p is piece)
+        line, (lo, hi) = st.line, (self.o(x) for x in piece.part.args[2:])
+        leaves: list = []
+        self.piece_view[read] = (piece.whole, None)
+        self.element_op(st, ["_i0"], leaves)
+        part_leaves: list = []
+        self.piece_view[read] = (piece.part.args[1], part_leaves)
+        self.element_op(st, ["_i0"], [])
+        ref = leaves[0][0]
+        n = f"{ref.name}.shape[0]"
+        self.put(indent, f"{st.target.name} = _np.empty(({n},))", line)
+        self.slice_bounds(indent, line, lo, hi, n)
+        pairs = [(f"{v.name}.shape[0]", n) for v, _ in leaves if v is not ref]
+        mismatch = [f"{x} != {y}" for x, y in pairs if x != y and not self.facts.equal(x, y)]
+        mismatch += [f"{v.name}.shape[0] != _hi - _lo" for v, _ in part_leaves]
+        if mismatch:
+            self.put(indent, f"if {' or '.join(dict.fromkeys(mismatch))}: raise ValueError({self.shape_message(line)})",
+                     line)
+        for x, y in pairs:
+            self.facts.add_equal(x, y)
+        for source, a, b in ((piece.whole, "0", "_lo"), (piece.part.args[1], "_lo", "_hi"), (piece.whole, "_hi", n)):
+            self.piece_view[read] = (source, [] if source is piece.part.args[1] else None)
+            if a != "0":
+                seen: list = []
+                self.element_op(st, ["_i0"], seen)
+                self.renamed = {v: self.fn.fresh(f"{v.name}_{a[1:]}") for v in dict.fromkeys([st.target, *(v for v, _ in seen)])}
+                for v, view in self.renamed.items():
+                    self.put(indent, f"{view} = {v.name}[{a}:{b}]", line)
+            value = self.element_op(st, ["_i0"], [])
+            count = b if a == "0" else f"{b} - {a}"
+            self.put(indent, f"for _i0 in range({count}):", line)
+            self.put(indent + "    ", f"{self.renamed.get(st.target, st.target.name)}[_i0] = {value}", line)
+            self.renamed = {}
+        del self.piece_view[read]
+        self.facts.forget({st.target.name})
+        self.facts.add_equal(f"{st.target.name}.shape[0]", n)
+
     def element(self, o: ir.Operand, axes: list[str], leaves: list) -> str:
         """The scalar expression for one element of ``o``, indexed by loop variables ``axes``."""
+        if isinstance(o, ir.Var) and o in self.piece_view:
+            source, part_leaves = self.piece_view[o]
+            if part_leaves is None:
+                return f"({self.element_op(source, axes, leaves)})"
+            renamed, self.renamed = self.renamed, {}
+            text = self.element(source, axes, part_leaves)
+            self.renamed = renamed
+            return f"({text})"
         if isinstance(o, ir.Var) and o in self.fused:
             return f"({self.element_op(self.fused[o], axes, leaves)})"
         if isinstance(o, ir.Var) and o.type.rank:
             mine = axes[len(axes) - o.type.rank:]
             leaves.append((o, mine))
-            return f"{o.name}[{', '.join(mine)}]"
+            return f"{self.renamed.get(o, o.name)}[{', '.join(mine)}]"
         return self.o(o)
 
     def element_op(self, op: ir.Op, axes: list[str], leaves: list) -> str:

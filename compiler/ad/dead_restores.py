@@ -1,14 +1,12 @@
 """Drop a restore whose popped value no read can see: its pop and the push it pairs with.
 
-To-be-recorded analysis is flow-insensitive: it keeps the restore of a variable if the reverse
-sweep reads that variable anywhere. Newton's iteration ``r = ak`` per element restores ``r``
-because the reverse of the inner ``while`` reads ``r``; but each of those reads follows a pop
-of the inner loop's own, so the value restored at the top of the element is overwritten before
-any read (one push and one pop in six of the whole tape traffic). A variable saved around a
-loop is the same (llsq's ``inner``, whose restore after the inner loop's reverse is overwritten
-by the next pop). Backward liveness over the
-finished adjoint (``eliminate_dead_code``) finds such pops; this pass removes each with its
-push, which keeps the two sweeps' tape protocol balanced.
+The transform already drops a restore whose value the reverse sweep overwrites before reading
+(``_Reverse.drop_dead_restores``), but it judges the reverse code before dead-code elimination:
+reads by code that DCE then removes, and reads of a shape that any popped value would give
+(``cell_bar = zeros_like(cell)``), still count there. Backward liveness over the finished
+adjoint (``eliminate_dead_code`` reports each pop whose value is dead) catches the rest: the
+k-means search, det's levels, seed 8's vector programs. Each such pop goes with its push, which
+keeps the two sweeps' tape protocol balanced.
 """
 from __future__ import annotations
 

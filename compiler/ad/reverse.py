@@ -28,8 +28,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..passes import add_outside_zeroed_slices, elide_adjoint_copies, eliminate_dead_code, fold_constants
-from ..passes.analysis import defined_first, mutated, substitute
+from ..passes import (add_outside_zeroed_slices, elide_adjoint_copies, eliminate_dead_code, fold_constants,
+                      merge_deferred_accumulations, sum_fresh_accumulations)
+from ..passes.analysis import defined_first, mentioned, mutated, substitute
 from ..primitives import PRIMS
 from ..types import BOOL, INT, Type
 from .activity import active_vars
@@ -676,11 +677,12 @@ class _Reverse:
 
     def loop_body(self, st: ir.For | ir.While, b: Builder) -> list[ir.Stmt]:
         """The reverse of a loop body. Adjoints of variables each iteration defines before
-        reading (``defined_first``) stay symbolic across iterations when they are zero on entry:
+        reading (``defined_first``), or that only inner loops mention, each defining them before
+        reading them, stay symbolic across iterations when they are zero on entry:
         every reverse iteration ends with them reset to zero. Others the body resets are
         materialised at its end, so the next iteration finds a valid zero."""
         outer = self.levels[-1]
-        fresh = defined_first(st.body)
+        fresh = defined_first(st.body) | _defined_first_in_inner_loops(st.body)
         level = _Level(outer.zero & fresh, fresh)
         self.levels.append(level)
         body = self.block(st.body, True, True)
@@ -913,6 +915,22 @@ class _Reverse:
                         shapes.add(r.var)
                         values.update(o for o in r.index() if isinstance(o, ir.Var))
         self.reverse_reads = values
+        self.drop_dead_restores(rev)
+
+    def drop_dead_restores(self, rev: list[ir.Stmt]) -> None:
+        """Drop the kept restores of whole variables whose popped value the reverse sweep
+        overwrites before reading it. Keeping a restore because the variable is read somewhere
+        is flow-insensitive: an LSTM cell pops its old hidden and cell state, which the previous
+        cell's reverse then pops again before reading, so the first pops (and their pushes, which
+        keep a fresh array alive per cell) are dead. Liveness runs over the reverse sweep with the
+        kept restores' pops as definitions; fewer definitions make more values live, so the set
+        grows back until every restore it leaves out is dead with the ones it keeps."""
+        candidates = [r for rs in self.restores.values() for r in rs if r.keep and not r.element]
+        kept = _live_restores(rev, candidates, {id(r) for r in candidates})
+        while not (needed := _live_restores(rev, candidates, kept)) <= kept:
+            kept |= needed
+        for r in candidates:
+            r.keep = id(r) in kept
 
     def restore_ops(self, r: _Restore) -> tuple[list[ir.Stmt], list[ir.Stmt]]:
         """(forward ops pushing the old value, reverse ops popping it back), the same objects on
@@ -1266,4 +1284,84 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
     accumulate_in_place(adj)
     elide_adjoint_copies(adj)
     add_outside_zeroed_slices(adj)
+    elide_adjoint_copies(adj)        # a copy kept only because the slice it held was zeroed
+    sum_fresh_accumulations(adj)
+    merge_deferred_accumulations(adj)
     return Gradient(adj, list(wrt), len(value_types))
+
+
+def _defined_first_in_inner_loops(body: list[ir.Stmt]) -> set[ir.Var]:
+    """Variables ``body`` mentions only inside the bodies of loops nested in it, each of which
+    defines them before reading them (``defined_first``, or this again one level down): an LSTM
+    layer's hidden state in the loop over characters. Their values may flow from one iteration of
+    ``body`` to the next (an inner loop may run no times), but their adjoints do not: each inner
+    reverse iteration ends with the adjoint reset to zero, so a zero one at the start of a reverse
+    iteration of ``body`` is zero at its end."""
+    inner: set[ir.Var] = set()
+    elsewhere: set[ir.Var] = set()
+    for st in body:
+        if isinstance(st, (ir.For, ir.While)):
+            first = defined_first(st.body) | _defined_first_in_inner_loops(st.body)
+            inner |= first
+            elsewhere |= ({v for s in st.body for v in mentioned(s)} - first) | set(ir.operands(st))
+            if isinstance(st, ir.For):
+                elsewhere.add(st.var)
+            else:
+                elsewhere |= {v for s in st.cond_body for v in mentioned(s)}
+        else:
+            elsewhere |= mentioned(st)
+    return inner - elsewhere
+
+
+def _live_restores(stmts: list[ir.Stmt], candidates: list, kills: set[int]) -> set[int]:
+    """The ids of the whole-variable restores among ``candidates`` whose variable is live right
+    after their pop in the reverse sweep ``stmts``, where the pops of ``kills`` (ids) define it."""
+    live_after: set[int] = set()
+    ids = {id(r) for r in candidates}
+
+    def vars_of(operands) -> set[ir.Var]:
+        return {o for o in operands if isinstance(o, ir.Var)}
+
+    def before(block: list[ir.Stmt], live: set[ir.Var], record: bool) -> set[ir.Var]:
+        for st in reversed(block):
+            if isinstance(st, _RestoreMark):
+                r = st.restore
+                if r.element:
+                    live = live | {r.var} | vars_of(r.index())
+                elif id(r) in ids:
+                    if record and r.var in live:
+                        live_after.add(id(r))
+                    if id(r) in kills:
+                        live = live - {r.var}
+            elif isinstance(st, _ReplayExit):
+                live = live | vars_of(st.op.args)
+            elif isinstance(st, ir.Op):
+                if st.target is not None:
+                    live = live - {st.target}
+                live = live | vars_of(st.args)
+            elif isinstance(st, (ir.For, ir.While)):
+                live = loop(st, live, record)
+            elif isinstance(st, ir.If):
+                live = before(st.then, live, record) | before(st.orelse, live, record) | vars_of([st.cond])
+            else:
+                live = live | vars_of(ir.operands(st))
+        return live
+
+    def loop(st, after: set[ir.Var], record: bool) -> set[ir.Var]:
+        heads = [st.body] if isinstance(st, ir.For) else [st.cond_body, st.body]
+        entry: set[ir.Var] = set()
+        while True:
+            new = after | entry | vars_of(ir.operands(st))
+            for region in reversed(heads):
+                new = before(region, new, False)
+            if new <= entry:
+                break
+            entry |= new
+        if record:
+            out = after | entry | vars_of(ir.operands(st))
+            for region in reversed(heads):
+                out = before(region, out, True)
+        return entry | after | vars_of(ir.operands(st))
+
+    before(stmts, set(), True)
+    return live_after

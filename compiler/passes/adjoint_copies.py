@@ -7,9 +7,10 @@ write ``a[lo:hi] = v`` hands to ``v``, copied because the next statement zeroes 
 elements of the old ``a`` were overwritten). Each copy is an allocation and a pass over memory.
 
 ``c = copy(p)`` is dropped, its readers reading ``p``, when nothing writes ``p``'s memory from
-the copy to the last reader of ``c`` or of a single-use value made from it (the emitter may
-compute those inside a later loop); ``c`` must be read in this block only and never written,
-viewed, taped or returned. A zeroing of ``p``'s slice or row right after the copy moves behind
+the copy to the last reader of ``c``, of a view of it, or of a single-use value made from them
+(the emitter may compute those inside a later loop); ``c`` and its views must be read in this
+block only and never written, taped or returned (the adjoint of an RK4 stage read through the
+slice a slice write hands on: ``k4_bar``'s copy in the ode eval). A zeroing of ``p``'s slice or row right after the copy moves behind
 those readers when nothing in between touches that memory at all (the RK4 stages of the ode
 eval: one slice write per stage; the LSTM's state rows: two per cell).
 """
@@ -24,7 +25,7 @@ from .analysis import escaping, mention_counts, mentioned, mutated, storage_owne
 def elide_adjoint_copies(fn: ir.Function) -> None:
     owners = storage_owners(fn, mutated(fn.body))
     mentions = mention_counts(fn.body)
-    kept = escaping(fn.body) | mutated(fn.body)
+    kept = escaping(fn.body, views=False) | mutated(fn.body)
     uses = use_counts(fn.body)
 
     def visit(block: list[ir.Stmt]) -> None:
@@ -49,9 +50,15 @@ def _elide(block: list[ir.Stmt], k: int, owners, mentions: Counter, uses: dict, 
     reads = sum(o is c for st in ir.walk(block[k + 1:]) for o in ir.operands(st))
     if reads == 0 or reads != mentions[c] - 1 or c in ir.vars_written(block[k + 1:]):
         return False                 # c is read elsewhere too, or reassigned
+    # Once c is p, everything sharing c's memory (its views and aliases, flow-insensitively)
+    # shares p's: none may be written in place, taped, returned or mentioned outside this block.
+    sharing = {v for v, memory in owners.items() if c in memory and v is not c}
+    inside = mention_counts(block[k + 1:])
+    if any(v in kept or inside[v] != mentions[v] for v in sharing):
+        return False
     # The last statement that may read p once c is p: a single-use value computed from it may be
     # computed inside its reader's loop (fusion), so follow those.
-    derived, last = {c}, k
+    derived, last = {c} | sharing, k
     for m in range(k + 1, len(block)):
         st = block[m]
         if {o for s in ir.walk([st]) for o in ir.operands(s) if isinstance(o, ir.Var)} & derived:

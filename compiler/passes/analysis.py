@@ -159,14 +159,29 @@ def defined_first(body: list[ir.Stmt]) -> set[ir.Var]:
     return first
 
 
-def escaping(stmts: list[ir.Stmt]) -> set[ir.Operand]:
-    """Arrays something else may go on referring to: viewed, taped by reference, or returned."""
+def escaping(stmts: list[ir.Stmt], views: bool = True) -> set[ir.Operand]:
+    """Arrays something else may go on referring to: viewed (unless ``views`` is false), taped
+    by reference, or returned."""
     kept: set[ir.Operand] = set()
     for st in ir.walk(stmts):
         if isinstance(st, ir.Return):
             kept.update(st.values)
         elif isinstance(st, ir.Op) and st.prim in ("push", "push_reserved"):
             kept.update(st.args[1:2])
-        elif isinstance(st, ir.Op) and PRIMS[st.prim].view:
+        elif views and isinstance(st, ir.Op) and PRIMS[st.prim].view:
             kept.update(a for a in st.args[:1] if isinstance(a, ir.Var))
     return kept
+
+
+def fusable_leaves(before: list[ir.Stmt], op: ir.Op, uses: dict) -> set[ir.Var]:
+    """What ``op`` reads, through the single-use temporaries made earlier in the block: the
+    emitter may compute those inside ``op``'s loop, so they are read where ``op`` stands."""
+    found: set[ir.Var] = set()
+    for a in op.args:
+        if not isinstance(a, ir.Var):
+            continue
+        found.add(a)
+        maker = next((st for st in reversed(before) if isinstance(st, ir.Op) and st.target is a), None)
+        if maker is not None and a.kind == "temp" and uses.get(a) == 1:
+            found |= fusable_leaves(before[:before.index(maker)], maker, uses)
+    return found
