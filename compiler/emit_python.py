@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from . import fusion, ir
 from .donation import Donors
-from .helpers import HELPER_NEEDS, definitions
+from .helpers import HELPER_NEEDS, NJIT_OPTIONS, definitions
 from .passes.analysis import maybe_unassigned_reads, mutated, storage_owners, use_counts
 from .shape_facts import ShapeFacts
 from .types import Type
@@ -646,7 +646,7 @@ def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str
     params = ", ".join(p.name for p in fn.params)
     sig = ", ".join(numba_type(p.type) for p in fn.params)
     sig_text = f"({sig},)" if len(fn.params) == 1 else f"({sig})"
-    em.lines.append(f"@_nb.njit({sig_text}, cache=True, nogil=True, error_model='numpy')")
+    em.lines.append(f"@_nb.njit({sig_text}, {NJIT_OPTIONS})")
     em.lines.append(f"def {entry}({params}):")
     em.predeclare("    ")
     em.block(fn.body, "    ")
