@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from . import fusion, ir, piecewise
 from .donation import Donors
-from .helpers import HELPER_NEEDS, decorated
+from .helpers import HELPER_NEEDS, NJIT_OPTIONS, definitions
 from .passes.analysis import def_counts, maybe_unassigned_reads, mutated, storage_owners, use_counts
 from .passes.unroll_jam import unroll_and_jam
 from .shape_facts import ShapeFacts
@@ -75,6 +75,14 @@ class _Emitter:
             text = _num(x.value)
             return f"({text})" if text.startswith("-") else text
         return x.name
+
+    def empty(self, dtype: str, shape: tuple[int, ...] | int) -> str:
+        """A new uninitialised array of an element type and a constant shape (float64 through
+        the allocator intrinsic)."""
+        if dtype == "float" and shape != ():
+            return f"{self.helper('_empty')}({shape})"
+        numpy_dtype = {"float": "_np.float64", "int": "_np.int64", "bool": "_np.bool_"}[dtype]
+        return f"_np.empty({shape}, dtype={numpy_dtype})"
 
     def helper(self, name: str) -> str:
         self.helpers.add(name)
@@ -165,7 +173,7 @@ class _Emitter:
         if p == "size":
             return f"{a[0]}.size"
         if p in ("zeros", "ones"):
-            return f"_np.{p}(({', '.join(a)},))"
+            return f"{self.helper('_' + p)}(({', '.join(a)},))"
         if p == "full":
             return f"_np.full(({', '.join(a[:-1])},), {a[-1]})"
         if p == "eye":
@@ -181,7 +189,7 @@ class _Emitter:
         if p == "zeros_like":
             if op.args[0].type.rank == 0:
                 return "0.0"
-            return f"_np.zeros({a[0]}.shape)"
+            return f"{self.helper('_zeros')}({a[0]}.shape)"
         if p == "prod_others":
             return f"{self.helper('_prod_others')}({a[0]})"
         if p == "count_eq":
@@ -207,7 +215,7 @@ class _Emitter:
         if p == "safe_div":
             return f"{a[0]} / {a[1]} if {a[1]} != 0.0 else 0.0"
         if p == "expand":
-            return f"_np.zeros({a[1]}.shape) + {a[0]}"
+            return f"{self.helper('_zeros')}({a[1]}.shape) + {a[0]}"
         if p == "reshape_like":
             return f"_np.ascontiguousarray({a[0]}).reshape({a[1]}.shape)"
         raise NotImplementedError(f"no Python emission for primitive '{p}'")
@@ -391,9 +399,8 @@ class _Emitter:
         self.put(indent, "_hi = max(_hi, _lo)", line)
 
     def new_tape(self, indent: str, tape: ir.Var) -> None:
-        dtype = {"float": "_np.float64", "int": "_np.int64", "bool": "_np.bool_"}[tape.type.dtype]
         if tape.kind == "tape_list":
-            self.lines.append(f"{indent}{tape.name} = [_np.empty({(0,) * (tape.type.rank - 1)}, dtype={dtype})]")
+            self.lines.append(f"{indent}{tape.name} = [{self.empty(tape.type.dtype, (0,) * (tape.type.rank - 1))}]")
             self.lines.append(f"{indent}{tape.name}.pop()")
         else:
             self.lines.append(f"{indent}{tape.name}_n = 0")
@@ -542,7 +549,7 @@ class _Emitter:
             self.facts.add_equal(x, y)
         if not write:
             donor = self.donated.get(id(st)) if not rebind else None
-            fresh = donor.name if donor is not None else f"_np.empty(({', '.join(dims)},))"
+            fresh = donor.name if donor is not None else f"{self.helper('_empty')}(({', '.join(dims)},))"
             self.put(indent, f"{out} = {fresh}", st.line)
         for k, i in enumerate(idx):
             self.put(indent + "    " * k, f"for {i} in range({dims[k]}):", st.line)
@@ -570,7 +577,7 @@ class _Emitter:
         self.element_op(st, ["_i0"], [])
         ref = leaves[0][0]
         n = f"{ref.name}.shape[0]"
-        self.put(indent, f"{st.target.name} = _np.empty(({n},))", line)
+        self.put(indent, f"{st.target.name} = {self.helper('_empty')}(({n},))", line)
         self.slice_bounds(indent, line, lo, hi, n)
         pairs = [(f"{v.name}.shape[0]", n) for v, _ in leaves if v is not ref]
         mismatch = [f"{x} != {y}" for x, y in pairs if x != y and not self.facts.equal(x, y)]
@@ -638,7 +645,7 @@ class _Emitter:
         # compile. Sharing is safe: a zero-size array has no element to write.
         shared: dict[str, str] = {}
         for v in sorted(nested.values(), key=lambda v: v.name):
-            value = initial_value(v.type)
+            value = self.empty(v.type.dtype, (0,) * v.type.rank) if v.type.rank else initial_value(v.type)
             if v.type.rank:
                 if value not in shared:
                     shared[value] = f"_empty_{v.type.dtype}{v.type.rank}"
@@ -675,10 +682,8 @@ def _access(op: ir.Op) -> tuple[ir.Var, list[ir.Operand]] | None:
 
 
 def initial_value(t: Type) -> str:
-    if t.rank == 0:
-        return {"float": "0.0", "int": "0", "bool": "False"}[t.dtype]
-    dtype = {"float": "_np.float64", "int": "_np.int64", "bool": "_np.bool_"}[t.dtype]
-    return f"_np.empty({(0,) * t.rank}, dtype={dtype})"
+    """A scalar's value before its first assignment."""
+    return {"float": "0.0", "int": "0", "bool": "False"}[t.dtype]
 
 
 def _memory_limit() -> int:
@@ -724,14 +729,13 @@ def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str
     params = ", ".join([p.name for p in fn.params] + [t.name for t in tapes])
     sig = ", ".join([numba_type(p.type) for p in fn.params] + [numba_type(Type(t.type.dtype, 1)) for t in tapes])
     sig_text = f"({sig},)" if len(fn.params) + len(tapes) == 1 else f"({sig})"
-    em.lines.append(f"@_nb.njit({sig_text}, cache=True, nogil=True, error_model='numpy')")
+    em.lines.append(f"@_nb.njit({sig_text}, {NJIT_OPTIONS})")
     em.lines.append(f"def {entry}({params}):")
     em.predeclare("    ")
     em.block(fn.body, "    ")
     out = [f"# {header or 'Generated by adc'}, from {fn.filename!r}. Do not edit.",
            "import numba as _nb", "import numpy as _np", "", f"_BLAS = {blas_available()}", ""]
-    for name in sorted(em.helpers):
-        out.extend(["", *decorated(name), ""])
+    out.extend(definitions(em.helpers))
     out.append("")
     out.extend(em.lines)
     out.append("")

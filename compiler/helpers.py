@@ -106,7 +106,7 @@ HELPERS = {
     return max(0, (lo - hi - step - 1) // (-step))''',
     "_prod_others": '''def _prod_others(x):
     flat = x.ravel()
-    out = _np.empty(flat.size)
+    out = _empty(flat.size)
     acc = 1.0
     for k in range(flat.size):
         out[k] = acc
@@ -123,7 +123,7 @@ HELPERS = {
     # (Numba's np.sum(x, axis=0) took 2.5x as long on 1000 x 64), and Numba does not compile
     # np.sum's axis-bounds error formatting (about 1.5 s of gmm's cold compile).
     "_sum_rows": '''def _sum_rows(x):
-    out = _np.zeros(x.shape[1])
+    out = _zeros(x.shape[1])
     for i in range(x.shape[0]):
         for j in range(x.shape[1]):
             out[j] += x[i, j]
@@ -152,7 +152,7 @@ HELPERS = {
         return _np.dot(v, m)
     if v.shape[0] != m.shape[0]:
         raise ValueError("@: shapes do not match")
-    out = _np.zeros(m.shape[1])
+    out = _zeros(m.shape[1])
     for i in range(m.shape[0]):
         vi = v[i]
         for j in range(m.shape[1]):
@@ -163,7 +163,7 @@ HELPERS = {
         return _np.dot(m, v)
     if v.shape[0] != m.shape[1]:
         raise ValueError("@: shapes do not match")
-    out = _np.empty(m.shape[0])
+    out = _empty(m.shape[0])
     for i in range(m.shape[0]):
         s = 0.0
         for j in range(m.shape[1]):
@@ -175,7 +175,7 @@ HELPERS = {
         return _np.dot(a, b)
     if a.shape[1] != b.shape[0]:
         raise ValueError("@: shapes do not match")
-    out = _np.zeros((a.shape[0], b.shape[1]))
+    out = _zeros((a.shape[0], b.shape[1]))
     for i in range(a.shape[0]):
         for k in range(a.shape[1]):
             aik = a[i, k]
@@ -183,7 +183,7 @@ HELPERS = {
                 out[i, j] += aik * b[k, j]
     return out''',
     "_outer": '''def _outer(u, v):
-    out = _np.empty((u.shape[0], v.shape[0]))
+    out = _empty((u.shape[0], v.shape[0]))
     for i in range(u.shape[0]):
         for j in range(v.shape[0]):
             out[i, j] = u[i] * v[j]
@@ -206,10 +206,87 @@ HELPER_OPTIONS = {"_in_range": "(_nb.int64, _nb.int64, _nb.int64), ",
                   "_exp": "(_nb.float64,), fastmath={'contract'}, "}
 
 # The helpers each helper calls, emitted with it.
-HELPER_NEEDS = {"_sigmoid": ("_exp",), "_softplus": ("_exp",), "_logsumexp": ("_exp", "_amax")}
+HELPER_NEEDS = {"_sigmoid": ("_exp",), "_softplus": ("_exp",), "_logsumexp": ("_exp", "_amax"),
+                "_prod_others": ("_empty",), "_sum_rows": ("_zeros",), "_vecmat": ("_zeros",),
+                "_matvec": ("_empty",), "_matmul": ("_zeros",), "_outer": ("_empty",)}
+
+# float64 arrays are allocated by Numba intrinsics (``_empty(shape)``, ``_zeros``, ``_ones``; a
+# shape is an int or a tuple of ints) rather than by ``np.empty`` and ``np.zeros``. Numba
+# implements those as overloads, compiling a chain of small functions (np.zeros calls np.empty,
+# which calls an allocator intrinsic, then a fill) through its whole pipeline for every distinct
+# argument signature (an int or a tuple, each rank, dtype given or not), once per process: 0.3 s
+# of det's and 1.3 s of gmm's cold compile. An intrinsic is typed by a Python function and
+# lowered straight to the same allocation code, with no compilation of its own. As plain Python
+# (Numba's JIT disabled) they are numpy's functions.
+ALLOCATORS = ("_empty", "_zeros", "_ones")
+ALLOCATOR_DEFINITIONS = """if _nb.config.DISABLE_JIT:
+    _empty, _zeros, _ones = _np.empty, _np.zeros, _np.ones
+else:
+    from numba.core import cgutils as _cgutils
+    from numba.np.arrayobj import _empty_nd_impl, _parse_shape
+
+
+    def _allocator(fill):
+        # an intrinsic returning a new C-contiguous float64 array of a shape, filled with fill
+        # unless it is None
+        @_nb.extending.intrinsic
+        def alloc(typingctx, shape):
+            dims = shape.types if isinstance(shape, _nb.types.BaseTuple) else (shape,)
+            if not dims or not all(isinstance(t, _nb.types.Integer) for t in dims):
+                return None
+            arrty = _nb.types.Array(_nb.types.float64, len(dims), 'C')
+
+            def codegen(context, builder, sig, args):
+                # _parse_shape raises numpy's ValueError for a negative extent
+                ary = _empty_nd_impl(context, builder, arrty, _parse_shape(context, builder, shape, args[0]))
+                if fill == 0.0:
+                    _cgutils.memset(builder, ary.data, builder.mul(ary.nitems, ary.itemsize), 0)
+                elif fill is not None:
+                    value = context.get_constant(_nb.types.float64, fill)
+                    with _cgutils.for_range(builder, ary.nitems) as loop:
+                        builder.store(value, builder.gep(ary.data, [loop.index]))
+                return ary._getvalue()
+            return arrty(shape), codegen
+        return alloc
+
+
+    _empty, _zeros, _ones = _allocator(None), _allocator(0.0), _allocator(1.0)"""
+
+
+# Numba's nopython pipeline without two passes that find nothing to do in generated code but
+# walk all of it: inlining closures (and list comprehensions into arrays) and the after-typing
+# rewrites (fusing numpy array expressions: the emitter writes loops). With no cfunc wrapper
+# (a C-callable copy of each function, which nothing here takes), about 8% of lstm's and 12%
+# of gmm's gradient compile.
+PIPELINE_DEFINITION = """from numba.core.compiler import CompilerBase as _CompilerBase, DefaultPassBuilder as _DefaultPassBuilder
+from numba.core.typed_passes import NopythonRewrites as _NopythonRewrites
+from numba.core.untyped_passes import InlineClosureLikes as _InlineClosureLikes
+
+
+class _Pipeline(_CompilerBase):
+    def define_pipelines(self):
+        pm = _DefaultPassBuilder.define_nopython_pipeline(self.state)
+        pm.passes = [p for p in pm.passes if p[0] not in (_InlineClosureLikes, _NopythonRewrites)]
+        pm.finalize()
+        return [pm]"""
+
+# The options every function of a generated module is compiled with (after its signature).
+NJIT_OPTIONS = "pipeline_class=_Pipeline, no_cfunc_wrapper=True, cache=True, nogil=True, error_model='numpy'"
+
+
+def definitions(names: set[str]) -> list[str]:
+    """The lines that define the compilation pipeline and the helpers ``names`` (and the
+    allocators they use) in a generated module; the allocators come before the helpers, as a
+    helper compiled at its definition (an explicit signature) may call them."""
+    out = ["", PIPELINE_DEFINITION, ""]
+    if names & set(ALLOCATORS):
+        out.extend(["", ALLOCATOR_DEFINITIONS, ""])
+    for name in sorted(names - set(ALLOCATORS)):
+        out.extend(["", *decorated(name), ""])
+    return out
 
 
 def decorated(name: str) -> list[str]:
     """The lines that define helper ``name`` in a generated module."""
-    return [f"@_nb.njit({HELPER_OPTIONS.get(name, '')}cache=True, nogil=True, error_model='numpy')",
+    return [f"@_nb.njit({HELPER_OPTIONS.get(name, '')}{NJIT_OPTIONS})",
             HELPERS[name]]

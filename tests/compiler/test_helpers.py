@@ -37,6 +37,10 @@ def peak(x: float[n]) -> float:
 
 def shifted(a: float[n, m], r: float[m]) -> float:
     return sum((a + r) * a)
+
+def made(n: int, m: int) -> float[n]:
+    z = zeros(n, m)
+    return z @ ones(m) + ones(n) * 2.0
 """
 
 SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 709.78, 709.79, 710.0, 800.0,
@@ -88,6 +92,17 @@ def test_sum_every_tail_length(module, n):
     space = {"_np": np}
     exec(HELPERS["_sum"], space)
     assert got == space["_sum"](x)
+
+
+@pytest.mark.parametrize("n, m", [(3, 4), (1, 1), (0, 2), (2, 0)])
+def test_allocators_fill_like_numpy(module, n, m):
+    want = np.zeros((n, m)) @ np.ones(m) + 2.0
+    assert np.array_equal(module.made(n, m), want)
+
+
+def test_allocators_reject_a_negative_extent(module):
+    with pytest.raises(ValueError, match="negative dimensions"):
+        module.made(-1, 2)
 
 
 def test_sum_is_more_accurate_than_a_running_sum(module):
