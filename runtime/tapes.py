@@ -39,8 +39,11 @@ class LentTapes:
         except IndexError:
             tapes = tuple(np.empty(FIRST_LENGTH, dtype=d) for d in self.dtypes)
         out = self.entry(*args, *tapes)
-        k = len(self.dtypes)
-        returned = out[-k:]
-        self.free.append(tuple(t if t.nbytes <= KEEP_BYTES else np.empty(FIRST_LENGTH, dtype=t.dtype)
-                               for t in returned))
+        k = len(tapes)
+        kept = out[-k:]
+        for t in kept:      # a plain loop: this wrapper's cost counts on microsecond gradients
+            if t.nbytes > KEEP_BYTES:
+                kept = tuple(t if t.nbytes <= KEEP_BYTES else np.empty(FIRST_LENGTH, dtype=t.dtype) for t in kept)
+                break
+        self.free.append(kept)
         return out[:-k]
