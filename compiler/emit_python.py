@@ -16,7 +16,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from . import fusion, ir, piecewise
+from . import fusion, ir, piecewise, tie_counts
 from .donation import Donors
 from .helpers import HELPER_NEEDS, NJIT_OPTIONS, definitions
 from .passes.analysis import def_counts, maybe_unassigned_reads, mutated, storage_owners, use_counts
@@ -67,6 +67,8 @@ class _Emitter:
         self.renamed: dict[ir.Var, str] = {}           # ... and the views its leaves are read through
         self.donors = Donors(fn, self.owners)
         self.donated: dict[int, ir.Var] = {}          # loop op id -> the dying input it writes into
+        self.rides: dict[int, list[ir.Op]] = {}       # loop op id -> counts of equal elements it may make
+        self.counted: dict[int, str] = {}              # count_eq op id -> the count its loop made
         self.facts = ShapeFacts()                      # extents and indices already checked here
 
     # ---- operands and expressions ------------------------------------------------------
@@ -192,6 +194,8 @@ class _Emitter:
             return f"{self.helper('_zeros')}({a[0]}.shape)"
         if p == "prod_others":
             return f"{self.helper('_prod_others')}({a[0]})"
+        if p == "count_eq" and id(op) in self.counted:
+            return f"float({self.counted[id(op)]})"
         if p == "count_eq":
             return f"{self.helper('_count_eq')}({self.flat(op.args[0])}, {a[1]})"
         if p == "is_eq":
@@ -449,6 +453,7 @@ class _Emitter:
         late = set().union(*(piecewise.leaves(p.part.args[1], self.fused) for p in pieces.values()))
         hidden = {**self.fused, **{a.target: a for p in pieces.values() for a in p.absorbed if a.target is not None}}
         self.donated.update(self.donors.in_block(stmts, hidden, late))
+        self.rides.update(tie_counts.plan(stmts, self.fused, self.owners))
         for st in stmts:
             if isinstance(st, ir.Op) and st.target in self.fused or id(st) in absorbed:
                 continue
@@ -551,9 +556,12 @@ class _Emitter:
             donor = self.donated.get(id(st)) if not rebind else None
             fresh = donor.name if donor is not None else f"{self.helper('_empty')}(({', '.join(dims)},))"
             self.put(indent, f"{out} = {fresh}", st.line)
+        counts = [] if write else self.ridden_counts(indent, st, leaves, idx)
         for k, i in enumerate(idx):
             self.put(indent + "    " * k, f"for {i} in range({dims[k]}):", st.line)
         self.put(indent + "    " * rank, f"{place} {assign} {value}", st.line)
+        for name, v, m in counts:
+            self.put(indent + "    " * rank, f"{name} += {v.name}[{idx[0]}] == {m}", st.line)
         if not write and rebind:
             self.put(indent, f"{st.target.name} = {out}", st.line)
         if not write:
@@ -603,6 +611,20 @@ class _Emitter:
         del self.piece_view[read]
         self.facts.forget({st.target.name})
         self.facts.add_equal(f"{st.target.name}.shape[0]", n)
+
+    def ridden_counts(self, indent: str, st: ir.Op, leaves: list, idx: list[str]) -> list[tuple]:
+        """Start each count of equal elements (``tie_counts``) that ``st``'s loop makes:
+        (count name, vector, extremum text) for those whose vector the loop reads whole."""
+        made = []
+        for count in self.rides.get(id(st), []):
+            v, m = count.args
+            if not any(leaf is v and axes == idx for leaf, axes in leaves):
+                continue
+            name = self.fn.fresh(v.name + "_ties")
+            self.put(indent, f"{name} = 0", st.line)
+            self.counted[id(count)] = name
+            made.append((name, v, self.o(m)))
+        return made
 
     def element(self, o: ir.Operand, axes: list[str], leaves: list) -> str:
         """The scalar expression for one element of ``o``, indexed by loop variables ``axes``."""
