@@ -70,6 +70,7 @@ class _Emitter:
         self.rides: dict[int, list[ir.Op]] = {}       # loop op id -> counts of equal elements it may make
         self.counted: dict[int, str] = {}              # count_eq op id -> the count its loop made
         self.facts = ShapeFacts()                      # extents and indices already checked here
+        self.tapes = lent_tapes(fn)                    # trailing parameters, returned after the results
 
     # ---- operands and expressions ------------------------------------------------------
     def o(self, x: ir.Operand) -> str:
@@ -493,7 +494,7 @@ class _Emitter:
                 if isinstance(st.cond, ir.Var):
                     self.facts.asserted(st.cond.name)
             elif isinstance(st, ir.Return):
-                vals = [self.o(v) for v in st.values] + [t.name for t in lent_tapes(self.fn)]
+                vals = [self.o(v) for v in st.values] + [t.name for t in self.tapes]
                 if self.fn.returns_tuple or len(vals) != 1:
                     text = "(" + ", ".join(vals) + ("," if len(vals) == 1 else "") + ")"
                 else:
@@ -747,10 +748,9 @@ def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str
     options = options or EmitOptions(source_name=fn.filename)
     em = _Emitter(fn, options)
     entry = fn.fresh(fn.name)
-    tapes = lent_tapes(fn)
-    params = ", ".join([p.name for p in fn.params] + [t.name for t in tapes])
-    sig = ", ".join([numba_type(p.type) for p in fn.params] + [numba_type(Type(t.type.dtype, 1)) for t in tapes])
-    sig_text = f"({sig},)" if len(fn.params) + len(tapes) == 1 else f"({sig})"
+    params = ", ".join([p.name for p in fn.params] + [t.name for t in em.tapes])
+    sig = ", ".join([numba_type(p.type) for p in fn.params] + [numba_type(Type(t.type.dtype, 1)) for t in em.tapes])
+    sig_text = f"({sig},)" if len(fn.params) + len(em.tapes) == 1 else f"({sig})"
     em.lines.append(f"@_nb.njit({sig_text}, {NJIT_OPTIONS})")
     em.lines.append(f"def {entry}({params}):")
     em.predeclare("    ")
