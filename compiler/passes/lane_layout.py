@@ -30,6 +30,11 @@ from dataclasses import replace
 from .. import ir
 from .analysis import maybe_unassigned_reads, mutated, storage_owners
 
+# Lanes unroll-and-jam runs side by side in a loop whose lanes this pass will lay out: one
+# vector chain of four doubles waits an add's latency per element like a scalar one did, so
+# eight (two 256-bit chains, or one 512-bit) halve the steps.
+LANE_JAM = 8
+
 
 def transpose_lanes(fn: ir.Function) -> ir.Function:
     """``fn`` with the lanes of its jammed loops reading transposed copies (a new function), or
@@ -38,7 +43,7 @@ def transpose_lanes(fn: ir.Function) -> ir.Function:
         return fn
     fn = replace(copy.deepcopy(fn), taken=set(fn.taken))
     copies: dict[tuple[int, ir.Var], ir.Var] = {}     # (id of the loop it precedes, matrix) -> copy
-    for block, outer, reads in _plans(fn):
+    for _, block, outer, reads in _plans(fn):
         for read in reads:
             matrix = read.args[0]
             key = (id(outer), matrix)
@@ -51,9 +56,16 @@ def transpose_lanes(fn: ir.Function) -> ir.Function:
     return fn
 
 
-def _plans(fn: ir.Function) -> list[tuple[list[ir.Stmt], ir.Stmt, list[ir.Op]]]:
-    """(block, loop in it, reads) for each group of lane reads: the reads of one matrix's rows by
-    the lanes of a jammed loop, to be served by a copy made just before that outer loop."""
+def lane_loops(fn: ir.Function) -> set[int]:
+    """The ids of the loops (step 1 or -1) whose lanes this pass would lay out once jammed:
+    their inner loop reads rows ``j + c`` of a matrix kept across an outer loop."""
+    return {id(loop) for loop, _, _, _ in _plans(fn, jammed=False)}
+
+
+def _plans(fn: ir.Function, jammed: bool = True) -> list[tuple[ir.For, list[ir.Stmt], ir.Stmt, list[ir.Op]]]:
+    """(jammed loop, block, loop in it, reads) for each group of lane reads: the reads of one
+    matrix's rows by the lanes of a jammed loop (with ``jammed`` false: by a loop stepping by 1
+    or -1, as if jammed), to be served by a copy made just before that outer loop."""
     owners = storage_owners(fn, mutated(fn.body))
     unassigned = maybe_unassigned_reads(fn)
     plans = []
@@ -61,13 +73,13 @@ def _plans(fn: ir.Function) -> list[tuple[list[ir.Stmt], ir.Stmt, list[ir.Op]]]:
     def visit(block: list[ir.Stmt], around: list[tuple[list[ir.Stmt], ir.Stmt]]) -> None:
         for st in block:
             if isinstance(st, ir.For):
-                for reads in _lane_reads(st):
+                for reads in _lane_reads(st, jammed):
                     matrix = reads[0].args[0]
                     if matrix in unassigned:
                         continue
                     outer = _outermost_invariant(matrix, around, owners)
                     if outer is not None:
-                        plans.append((*outer, reads))
+                        plans.append((st, *outer, reads))
             for region in ir.regions(st):
                 visit(region, around + [(block, st)] if isinstance(st, (ir.For, ir.While)) else around)
 
@@ -90,13 +102,13 @@ def _outermost_invariant(matrix: ir.Var, around: list[tuple[list[ir.Stmt], ir.St
     return found
 
 
-def _lane_reads(loop: ir.For) -> list[list[ir.Op]]:
+def _lane_reads(loop: ir.For, jammed: bool) -> list[list[ir.Op]]:
     """Groups of reads ``a[x, c]`` of a float matrix in the top level of an inner loop of
     ``loop`` (a top-level ``for`` of its body), with one column operand ``c`` and rows ``x`` the
     counter of ``loop`` plus constants that make runs of at least ``W`` consecutive rows, ``W``
     the lanes (``loop`` steps by ``W`` or ``-W``): the lanes' copies of ``a[j + o, c]`` read
     ``W`` elements adjacent in the transpose."""
-    if not (isinstance(loop.step, ir.Const) and abs(loop.step.value) >= 2):
+    if not (isinstance(loop.step, ir.Const) and (abs(loop.step.value) >= 2 if jammed else abs(loop.step.value) == 1)):
         return []
     width = abs(loop.step.value)
     if loop.var in ir.vars_written(loop.body):

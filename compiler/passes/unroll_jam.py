@@ -36,6 +36,7 @@ from .. import ir
 from ..primitives import UNARY_MATH
 from ..types import INT
 from .analysis import defined_first, read_before_assigned
+from .lane_layout import LANE_JAM, lane_loops
 
 JAM = 4
 
@@ -50,6 +51,7 @@ def unroll_and_jam(fn: ir.Function) -> ir.Function:
     if not any(_plan(fn, st) for st in ir.walk(fn.body) if isinstance(st, ir.For)):
         return fn
     fn = replace(copy.deepcopy(fn), taken=set(fn.taken))
+    vector = lane_loops(fn)
     for block in list(ir.blocks(fn.body)):
         k = 0
         while k < len(block):
@@ -58,7 +60,7 @@ def unroll_and_jam(fn: ir.Function) -> ir.Function:
             if plan is None:
                 k += 1
                 continue
-            new = _jam(fn, st, *plan)
+            new = _jam(fn, st, *plan, width=LANE_JAM if id(st) in vector else JAM)
             block[k:k + 1] = new
             k += len(new)
     return fn
@@ -146,7 +148,7 @@ def _clone(stmts: list[ir.Stmt], mapping: dict[ir.Var, ir.Var]) -> list[ir.Stmt]
 
 
 def _jam(fn: ir.Function, loop: ir.For, pre, inner: ir.For, post, local: set[ir.Var],
-         shared: set[ir.Var]) -> list[ir.Stmt]:
+         shared: set[ir.Var], width: int) -> list[ir.Stmt]:
     line, s = loop.line, loop.step.value
 
     def op(name: str, prim: str, args: list[ir.Operand]) -> tuple[ir.Var, ir.Op]:
@@ -154,12 +156,12 @@ def _jam(fn: ir.Function, loop: ir.For, pre, inner: ir.For, post, local: set[ir.
         return v, ir.Op(line, v, prim, args)
 
     trips, count = op(loop.var.name + "_trips", "trip_count", [loop.lo, loop.hi, loop.step])
-    groups, grouped = op(loop.var.name + "_groups", "floordiv", [trips, ir.Const(JAM, INT)])
-    span, spanned = op(loop.var.name + "_span", "mul", [groups, ir.Const(JAM * s, INT)])
+    groups, grouped = op(loop.var.name + "_groups", "floordiv", [trips, ir.Const(width, INT)])
+    span, spanned = op(loop.var.name + "_span", "mul", [groups, ir.Const(width * s, INT)])
     end, ended = op(loop.var.name + "_end", "add", [loop.lo, span])
     body: list[ir.Stmt] = []
     renames: list[dict[ir.Var, ir.Var]] = [{}]
-    for u in range(1, JAM):
+    for u in range(1, width):
         counter, made = op(f"{loop.var.name}_{u}", "add", [loop.var, ir.Const(u * s, INT)])
         body.append(made)
         renames.append({loop.var: counter, **{v: ir.Var(fn.fresh(f"{v.name}_{u}"), v.type, v.kind) for v in local}})
@@ -173,6 +175,6 @@ def _jam(fn: ir.Function, loop: ir.For, pre, inner: ir.For, post, local: set[ir.
     body.append(jammed)
     for mapping in renames:
         body += _clone(post, mapping)
-    main = ir.For(line, loop.var, loop.lo, end, ir.Const(JAM * s, INT), body)
+    main = ir.For(line, loop.var, loop.lo, end, ir.Const(width * s, INT), body)
     rest = ir.For(line, loop.var, end, loop.hi, loop.step, loop.body)
     return [count, grouped, spanned, ended, main, rest]

@@ -13,8 +13,9 @@ import pytest
 
 import adc
 from adc.compiler.emit_python import emit_module
-from adc.compiler.passes.lane_layout import transpose_lanes
-from adc.compiler.passes.unroll_jam import unroll_and_jam
+from adc.compiler import ir
+from adc.compiler.passes.lane_layout import LANE_JAM, transpose_lanes
+from adc.compiler.passes.unroll_jam import JAM, unroll_and_jam
 
 SOURCE = """
 def nearest(points: float[n, d], centroids: float[k, d]) -> float:
@@ -137,6 +138,15 @@ def test_the_copy_is_made_once_before_the_outer_loop(module):
     assert "centroids_T[e, j_3]" in body
 
 
+def test_loops_whose_lanes_are_laid_out_run_eight_lanes(module):
+    steps = {st.step.value for st in ir.walk(unroll_and_jam(module.nearest.ir).body) if isinstance(st, ir.For)}
+    assert steps == {1, LANE_JAM}
+    source = module.nearest.compiled.source
+    assert "centroids_T[e, j_7]" in source and "j_8" not in source
+    jammed = unroll_and_jam(module.no_outer_loop.ir)
+    assert [st.step.value for st in jammed.body if isinstance(st, ir.For)] == [JAM, 1]
+
+
 @pytest.mark.parametrize("k", [1, 6, 8])
 def test_a_gradient_with_a_search_reads_a_copy_too(module, k):
     grad = adc.grad(module.kmeans, "centroids")
@@ -149,7 +159,7 @@ def test_a_gradient_with_a_search_reads_a_copy_too(module, k):
     np.testing.assert_allclose(grad(points, centroids), want, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("k", [0, 1, 3, 4, 5, 9])
+@pytest.mark.parametrize("k", [0, 1, 3, 4, 5, 8, 9, 17])
 def test_nearest_is_exactly_the_loops_as_written(module, k):
     rng = np.random.default_rng(k)
     points, centroids = rng.random((7, 3)), rng.random((k, 3))
