@@ -3,10 +3,10 @@ serves all their lanes.
 
 A jammed loop (``unroll_jam.py``) runs ``W`` iterations side by side: its counter ``j`` steps by
 ``W * s`` and its lanes read rows ``j, j + s, ..., j + (W-1) s`` of a matrix in their fused inner
-loop (k-means' search: ``centroids[j_u, e]`` for four centroids ``j_u``). Those elements are a
-row apart in memory, so each lane is a scalar load, subtract, multiply and add. From a
+loop (k-means' search: ``centroids[j_u, e]`` for the jammed centroids ``j_u``). Those elements
+are a row apart in memory, so each lane is a scalar load, subtract, multiply and add. From a
 transposed copy ``a_T[e, j_u]`` they are adjacent, and LLVM's SLP vectoriser turns the lanes'
-chains into one vector chain: one load, subtract, multiply and add for all four. Each lane
+chains into vector chains: one load, subtract, multiply and add for four or eight lanes. Each lane
 still computes exactly the operations it did, in the same order (vectorising does not
 reassociate), so results are bit for bit the same. ``emit_python`` compiles a function holding
 a transposed copy with SLP vectorisation on (``helpers.VECTOR_PIPELINE_DEFINITION``); Numba
@@ -14,8 +14,8 @@ leaves it off otherwise.
 
 The copy is made once, just before the outermost loop around the jammed loop in which nothing
 rebinds the matrix or writes memory it may share, and only when there is such a loop: it costs a
-pass over the matrix, repaid only when the jammed loop runs again (k-means reads every centroid
-once per point). Reads ``a[x, c]`` become ``a_T[c, x]``: same indices, so the same element, the
+pass over the whole matrix, repaid only when the jammed loop runs again (k-means reads every
+centroid once per point; a loop nest reading a few rows of a large matrix pays for all of it). Reads ``a[x, c]`` become ``a_T[c, x]``: same indices, so the same element, the
 same wrap-around of a negative index and the same range checks (the emitter names the original
 array and axis in the message).
 

@@ -4,7 +4,8 @@ A loop whose inner loop accumulates a scalar (k-means' search: for each centroid
 delta * delta`` over the coordinates) is bound by that chain: each addition waits for the one
 before it, and LLVM may not reassociate floating-point sums to break it. Running ``JAM``
 iterations of the outer loop together, with their inner loops fused into one, gives ``JAM``
-independent chains, each summed in its original order, so results are bit for bit the same:
+independent chains, each summed in its original order, so results are bit for bit the same
+(``LANE_JAM`` iterations when ``lane_layout.py`` will have them read a transposed copy):
 
     for j in range(lo, end, JAM * s):          # end: lo plus the whole groups of JAM iterations
         j_1 = j + s; ...                       # each copy's counter
