@@ -106,11 +106,15 @@ def _lane_reads(loop: ir.For, jammed: bool) -> list[list[ir.Op]]:
     """Groups of reads ``a[x, c]`` of a float matrix in the top level of an inner loop of
     ``loop`` (a top-level ``for`` of its body), with one column operand ``c`` and rows ``x`` the
     counter of ``loop`` plus constants that make runs of at least ``W`` consecutive rows, ``W``
-    the lanes (``loop`` steps by ``W`` or ``-W``): the lanes' copies of ``a[j + o, c]`` read
-    ``W`` elements adjacent in the transpose."""
-    if not (isinstance(loop.step, ir.Const) and (abs(loop.step.value) >= 2 if jammed else abs(loop.step.value) == 1)):
+    the lanes (``loop`` steps by ``W`` or ``-W``, a power of two): the lanes' copies of
+    ``a[j + o, c]`` read ``W`` elements adjacent in the transpose."""
+    if not isinstance(loop.step, ir.Const):
         return []
     width = abs(loop.step.value)
+    # Vectors hold a power of two of lanes: k-means jammed twelve wide and laid out ran slower
+    # than jammed four wide and not laid out.
+    if not (width >= 2 and width & (width - 1) == 0 if jammed else width == 1):
+        return []
     if loop.var in ir.vars_written(loop.body):
         return []
     found = []

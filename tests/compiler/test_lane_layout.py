@@ -92,6 +92,20 @@ def strided_lanes(a: float[m, d], p: float[d]) -> float:
             out = out * 0.5 + s
     return out
 
+def three_lanes(a: float[m, d], p: float[d]) -> float:
+    out = 0.0
+    for i in range(3):
+        for j in range(0, m - 2, 3):
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            for e in range(d):
+                s0 += a[j, e] * p[e]
+                s1 += a[j + 1, e] * p[e]
+                s2 += a[j + 2, e] * p[e]
+            out = out * 0.5 + s0 + s1 + s2
+    return out
+
 def row_past_the_end(a: float[m, d]) -> float:
     out = 0.0
     for i in range(2):
@@ -126,7 +140,7 @@ def module(request):
 
 def test_only_lanes_of_a_matrix_kept_across_an_outer_loop_read_a_copy(module):
     assert _laid_out(module.nearest)
-    for name in ("no_outer_loop", "written_in_the_outer_loop", "strided_lanes"):
+    for name in ("no_outer_loop", "written_in_the_outer_loop", "strided_lanes", "three_lanes"):
         assert not _laid_out(getattr(module, name)), name
 
 
@@ -176,7 +190,7 @@ def test_nearest_is_exactly_the_loops_as_written(module, k):
     assert module.nearest(points, centroids) == want
 
 
-@pytest.mark.parametrize("name, axis, line", [("row_past_the_end", 0, 82), ("column_past_the_end", 1, 92)])
+@pytest.mark.parametrize("name, axis, line", [("row_past_the_end", 0, 96), ("column_past_the_end", 1, 106)])
 def test_an_index_out_of_range_names_the_array_and_axis_as_written(module, name, axis, line):
     f = getattr(module, name)
     assert _laid_out(f)
