@@ -3,6 +3,7 @@ loops give exactly the results of the loops as written, for every trip count (wh
 four and the rest), in plain Python and compiled."""
 from __future__ import annotations
 
+import copy
 import random
 from unittest import mock
 
@@ -12,6 +13,7 @@ import pytest
 import adc
 from adc.compiler import emit_python, ir
 from adc.compiler.ad import reverse as reverse_module
+from adc.compiler.passes.analysis import substitute
 from adc.compiler.passes.unroll_jam import unroll_and_jam
 from adc.runtime.cache import load_module
 
@@ -314,7 +316,8 @@ def _run_emitted(fn: ir.Function, args, jam: bool = True, jit: bool = False):
     with mock.patch.object(emit_python, "unroll_and_jam", unroll_and_jam if jam else (lambda f: f)):
         source, entry = emit_python.emit_module(fn)
     module, _ = load_module(source, jit=jit)
-    return getattr(module, entry)(*args, *[np.empty(0) for _ in emit_python.lent_tapes(fn)])[0]
+    out = getattr(module, entry)(*args, *[np.empty(0) for _ in emit_python.lent_tapes(fn)])
+    return out[0] if isinstance(out, tuple) else out
 
 
 def _tapes_as_placed(f, wrt: str) -> ir.Function:
@@ -384,3 +387,36 @@ def test_random_gradients_are_exactly_the_loops_as_written():
     # 57 sweeps with these seeds; not jammable: a reverse sweep that also adds into x_bar[0]
     # after its inner loop, or whose inner loop carries no float recurrence
     assert jammed >= 50
+
+
+ADDS_INTO_ITS_INPUT = """
+def f(x: float[m], n: int) -> float:
+    a = x * 1.0
+    y = a[0:m]
+    total = 0.0
+    for i in range(n):
+        c = float(i) * 0.5
+        r = 0.0
+        for e in range(m):
+            r = r * c + y[e]
+            a[e] = r
+        total += r
+    return total + sum(a)
+"""
+
+
+@pytest.mark.parametrize("aliased", [False, True])
+def test_additions_into_memory_the_loop_reads_are_not_jammed(aliased):
+    """``a[e] = r`` made an addition ``a[e] += r`` (as the reverse sweep writes them): jammed
+    while ``y`` is a copy of ``a``, not when it is a view of it (a later iteration reads
+    elements an earlier one added into)."""
+    fn = copy.deepcopy(adc.loads(ADDS_INTO_ITS_INPUT, jit=False).f.ir)
+    for st in ir.walk(fn.body):
+        if isinstance(st, ir.Op) and st.prim == "setindex":
+            st.prim = "addindex"
+        if isinstance(st, ir.Op) and st.prim == "copy" and aliased:
+            substitute(fn.body, {st.target: st.args[0]})
+    assert (_top_loops(unroll_and_jam(fn)) > _top_loops(fn)) is not aliased
+    x = np.random.default_rng(7).standard_normal(5)
+    for n in (0, 3, 4, 9):
+        assert np.array_equal(_run_emitted(fn, (x, n)), _run_emitted(fn, (x, n), jam=False)), n
