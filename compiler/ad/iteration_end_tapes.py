@@ -50,6 +50,8 @@ def tape_at_iteration_end(fn: ir.Function, pairs: list[tuple[ir.Op, ir.Op]],
 
 
 def _mentioned_outside(stmts: list[ir.Stmt], v: ir.Var, loops: tuple[ir.For, ir.For]) -> bool:
+    """Whether a statement outside ``loops`` reads or writes ``v`` (its value before the forward
+    loop or after the reverse loop would matter)."""
     for st in stmts:
         if any(st is loop for loop in loops):
             continue
