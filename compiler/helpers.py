@@ -281,7 +281,8 @@ NJIT_OPTIONS = "pipeline_class=_Pipeline, no_cfunc_wrapper=True, cache=True, nog
 # passes are the ones asked for without an explicit setting (the cheap ones before reference-
 # count pruning ask for slp_vectorize=False); Numba builds the library in NativeLowering unless
 # one is there already. Numba before LLVM's new pass manager (no CPUCodegen._pass_builder) built
-# its pass managers once per process: there the function is compiled as with _Pipeline.
+# its pass managers once per process: there, or where these internals have moved, the function
+# is compiled as with _Pipeline (scalar code, the same results).
 VECTOR_PIPELINE_DEFINITION = """from numba.core.codegen import CPUCodegen as _CPUCodegen, JITCodeLibrary as _JITCodeLibrary
 from numba.core.compiler_machinery import LoweringPass as _LoweringPass, register_pass as _register_pass
 from numba.core.typed_passes import NopythonTypeInference as _NopythonTypeInference
@@ -308,6 +309,10 @@ class _SLPLibrary(_JITCodeLibrary):
             self._codegen = codegen
 
 
+_SLP_HOOKS = (all(hasattr(_CPUCodegen, a) for a in ("_pass_builder", "_module_pass_manager"))
+              and hasattr(_JITCodeLibrary, "_optimize_final_module"))
+
+
 @_register_pass(mutates_CFG=False, analysis_only=False)
 class _SLPLibraryPass(_LoweringPass):
     _name = "adc_slp_library"
@@ -316,7 +321,7 @@ class _SLPLibraryPass(_LoweringPass):
         _LoweringPass.__init__(self)
 
     def run_pass(self, state):
-        if state.library is None and hasattr(_CPUCodegen, "_pass_builder"):
+        if state.library is None and _SLP_HOOKS:
             state.library = _SLPLibrary(state.targetctx.codegen(), state.func_id.func_qualname)
             state.library.enable_object_caching()
         return True
