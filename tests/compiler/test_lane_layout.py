@@ -16,51 +16,9 @@ from adc.compiler.emit_python import emit_module
 from adc.compiler import ir
 from adc.compiler.passes.lane_layout import LANE_JAM, transpose_lanes
 from adc.compiler.passes.unroll_jam import JAM, unroll_and_jam
+from search_programs import SEARCH_PROGRAMS
 
-SOURCE = """
-def nearest(points: float[n, d], centroids: float[k, d]) -> float:
-    total = 0.0
-    for i in range(n):
-        best = 0
-        best_dist = 0.0
-        for j in range(k):
-            dist = 0.0
-            for e in range(d):
-                delta = points[i, e] - centroids[j, e]
-                dist += delta * delta
-            if j == 0:
-                best_dist = dist
-            elif dist < best_dist:
-                best = j
-                best_dist = dist
-        total += 1000.0 * float(best) + best_dist
-    return total
-
-def kmeans(points: float[n, d], centroids: float[k, d]) -> float:
-    with no_grad:
-        chosen = zeros(n)
-        for i in range(n):
-            best = 0
-            best_dist = 0.0
-            for j in range(k):
-                dist = 0.0
-                for e in range(d):
-                    delta = points[i, e] - centroids[j, e]
-                    dist += delta * delta
-                if j == 0:
-                    best_dist = dist
-                elif dist < best_dist:
-                    best = j
-                    best_dist = dist
-            chosen[i] = float(best)
-    total = 0.0
-    for p in range(n):
-        b = int(chosen[p])
-        for f in range(d):
-            diff = points[p, f] - centroids[b, f]
-            total += diff * diff
-    return total
-
+SOURCE = SEARCH_PROGRAMS + """
 def no_outer_loop(a: float[m, d], p: float[d]) -> float:
     out = 0.0
     for j in range(m):
