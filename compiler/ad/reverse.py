@@ -1078,7 +1078,7 @@ class _Reverse:
 
         def count(stmts, nested):
             for st in stmts:
-                if isinstance(st, ir.Op) and st.prim == "push" and st.args[0].kind == "tape":
+                if isinstance(st, ir.Op) and st.prim in ("push", "push_reserved") and st.args[0].kind == "tape":
                     (uncounted.add(st.args[0]) if nested else per_trip.update([st.args[0]]))
                 for region in ir.regions(st):
                     count(region, nested or isinstance(st, (ir.For, ir.While)))
