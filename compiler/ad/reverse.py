@@ -39,6 +39,7 @@ from .in_place import accumulate_in_place
 from .iteration_end_tapes import tape_at_iteration_end
 from .dead_restores import drop_dead_restores
 from .unread_tapes import drop_unread_tapes
+from .reservations import reserve_tapes
 from .rules import BROADCASTS, RULES, SCATTERS, Scatter
 from .sum_products import sum_products_by_rows
 
@@ -1063,40 +1064,9 @@ class _Reverse:
             if isinstance(st, ir.While):
                 st.body.extend(self.body_tail.get(id(st), []))
             out.extend(self.loop_saves.get(id(st), []))
-            if isinstance(st, ir.For):
-                out.extend(self._reserve(st))
             out.append(st)
             out.extend(self.after.get(id(st), []))
         return out
-
-    def _reserve(self, loop: ir.For) -> list[ir.Stmt]:
-        """Size the scalar tapes a counted loop pushes to once, before it runs (its trip count is
-        known at entry), so the pushes inside need no capacity check. Pushes inside nested loops
-        cannot be counted; a tape with any keeps its checks."""
-        per_trip: Counter = Counter()
-        uncounted: set[ir.Var] = set()
-
-        def count(stmts, nested):
-            for st in stmts:
-                if isinstance(st, ir.Op) and st.prim in ("push", "push_reserved") and st.args[0].kind == "tape":
-                    (uncounted.add(st.args[0]) if nested else per_trip.update([st.args[0]]))
-                for region in ir.regions(st):
-                    count(region, nested or isinstance(st, (ir.For, ir.While)))
-
-        count(loop.body, False)
-        tapes = {t for t in per_trip if t not in uncounted}
-        if not tapes:
-            return []
-        for st in ir.walk(loop.body):
-            if isinstance(st, ir.Op) and st.prim == "push" and st.args[0] in tapes:
-                st.prim = "push_reserved"
-        made: list[ir.Stmt] = []
-        b = Builder(self.fn, made, loop.line, self.made)
-        trips = b.emit("trip_count", [loop.lo, loop.hi, loop.step], INT, name="trips")
-        for tape in sorted(tapes, key=lambda t: t.name):
-            need = _int_op(b, "mul", trips, ir.Const(per_trip[tape], INT))
-            made.append(ir.Op(loop.line, None, "reserve", [tape, need]))
-        return made
 
     def _pushes(self, st: ir.Stmt, loop_line: int) -> list[ir.Stmt]:
         ops = [op for r in self.restores.get(id(st), []) if r.keep for op in self.restore_ops(r)[0]]
@@ -1282,6 +1252,7 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
     if drop_unread_tapes(adj):
         eliminate_dead_code(adj)
     tape_at_iteration_end(adj, R.scalar_restore_pairs(), R.loop_pairs)
+    reserve_tapes(adj)
     sum_products_by_rows(adj)
     accumulate_in_place(adj)
     elide_adjoint_copies(adj)
