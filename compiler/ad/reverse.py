@@ -917,22 +917,6 @@ class _Reverse:
                         shapes.add(r.var)
                         values.update(o for o in r.index() if isinstance(o, ir.Var))
         self.reverse_reads = values
-        self.drop_dead_restores(rev)
-
-    def drop_dead_restores(self, rev: list[ir.Stmt]) -> None:
-        """Drop the kept restores of whole variables whose popped value the reverse sweep
-        overwrites before reading it. Keeping a restore because the variable is read somewhere
-        is flow-insensitive: an LSTM cell pops its old hidden and cell state, which the previous
-        cell's reverse then pops again before reading, so the first pops (and their pushes, which
-        keep a fresh array alive per cell) are dead. Liveness runs over the reverse sweep with the
-        kept restores' pops as definitions; fewer definitions make more values live, so the set
-        grows back until every restore it leaves out is dead with the ones it keeps."""
-        candidates = [r for rs in self.restores.values() for r in rs if r.keep and not r.element]
-        kept = _live_restores(rev, candidates, {id(r) for r in candidates})
-        while not (needed := _live_restores(rev, candidates, kept)) <= kept:
-            kept |= needed
-        for r in candidates:
-            r.keep = id(r) in kept
 
     def restore_ops(self, r: _Restore) -> tuple[list[ir.Stmt], list[ir.Stmt]]:
         """(forward ops pushing the old value, reverse ops popping it back), the same objects on
@@ -1284,57 +1268,3 @@ def _defined_first_in_inner_loops(body: list[ir.Stmt]) -> set[ir.Var]:
         else:
             elsewhere |= mentioned(st)
     return inner - elsewhere
-
-
-def _live_restores(stmts: list[ir.Stmt], candidates: list, kills: set[int]) -> set[int]:
-    """The ids of the whole-variable restores among ``candidates`` whose variable is live right
-    after their pop in the reverse sweep ``stmts``, where the pops of ``kills`` (ids) define it."""
-    live_after: set[int] = set()
-    ids = {id(r) for r in candidates}
-
-    def vars_of(operands) -> set[ir.Var]:
-        return {o for o in operands if isinstance(o, ir.Var)}
-
-    def before(block: list[ir.Stmt], live: set[ir.Var], record: bool) -> set[ir.Var]:
-        for st in reversed(block):
-            if isinstance(st, _RestoreMark):
-                r = st.restore
-                if r.element:
-                    live = live | {r.var} | vars_of(r.index())
-                elif id(r) in ids:
-                    if record and r.var in live:
-                        live_after.add(id(r))
-                    if id(r) in kills:
-                        live = live - {r.var}
-            elif isinstance(st, _ReplayExit):
-                live = live | vars_of(st.op.args)
-            elif isinstance(st, ir.Op):
-                if st.target is not None:
-                    live = live - {st.target}
-                live = live | vars_of(st.args)
-            elif isinstance(st, (ir.For, ir.While)):
-                live = loop(st, live, record)
-            elif isinstance(st, ir.If):
-                live = before(st.then, live, record) | before(st.orelse, live, record) | vars_of([st.cond])
-            else:
-                live = live | vars_of(ir.operands(st))
-        return live
-
-    def loop(st, after: set[ir.Var], record: bool) -> set[ir.Var]:
-        heads = [st.body] if isinstance(st, ir.For) else [st.cond_body, st.body]
-        entry: set[ir.Var] = set()
-        while True:
-            new = after | entry | vars_of(ir.operands(st))
-            for region in reversed(heads):
-                new = before(region, new, False)
-            if new <= entry:
-                break
-            entry |= new
-        if record:
-            out = after | entry | vars_of(ir.operands(st))
-            for region in reversed(heads):
-                out = before(region, out, True)
-        return entry | after | vars_of(ir.operands(st))
-
-    before(stmts, set(), True)
-    return live_after
