@@ -1,12 +1,13 @@
 """Drop a restore whose popped value no read can see: its pop and the push it pairs with.
 
-The transform already drops a restore whose value the reverse sweep overwrites before reading
-(``_Reverse.drop_dead_restores``), but it judges the reverse code before dead-code elimination:
-reads by code that DCE then removes, and reads of a shape that any popped value would give
-(``cell_bar = zeros_like(cell)``), still count there. Backward liveness over the finished
-adjoint (``eliminate_dead_code`` reports each pop whose value is dead) catches the rest: the
-k-means search, det's levels, seed 8's vector programs. Each such pop goes with its push, which
-keeps the two sweeps' tape protocol balanced.
+The transform keeps a restore when the reverse sweep reads its variable anywhere (to-be-recorded
+analysis, flow-insensitive). Backward liveness over the finished adjoint (``eliminate_dead_code``
+reports each pop whose value is dead) finds the restores whose popped value is overwritten before
+any read: an LSTM cell's old state, which the cell before it pops again; reads by reverse code
+that dead-code elimination removed, or of a shape that any popped value would give
+(``cell_bar = zeros_like(cell)``), do not count (the k-means search, det's levels, seed 8's
+vector programs). Each such pop goes with its push, which keeps the two sweeps' tape protocol
+balanced.
 """
 from __future__ import annotations
 

@@ -39,6 +39,7 @@ from .in_place import accumulate_in_place
 from .iteration_end_tapes import tape_at_iteration_end
 from .dead_restores import drop_dead_restores
 from .unread_tapes import drop_unread_tapes
+from .reservations import reserve_tapes
 from .rules import BROADCASTS, RULES, SCATTERS, Scatter
 from .sum_products import sum_products_by_rows
 
@@ -916,22 +917,6 @@ class _Reverse:
                         shapes.add(r.var)
                         values.update(o for o in r.index() if isinstance(o, ir.Var))
         self.reverse_reads = values
-        self.drop_dead_restores(rev)
-
-    def drop_dead_restores(self, rev: list[ir.Stmt]) -> None:
-        """Drop the kept restores of whole variables whose popped value the reverse sweep
-        overwrites before reading it. Keeping a restore because the variable is read somewhere
-        is flow-insensitive: an LSTM cell pops its old hidden and cell state, which the previous
-        cell's reverse then pops again before reading, so the first pops (and their pushes, which
-        keep a fresh array alive per cell) are dead. Liveness runs over the reverse sweep with the
-        kept restores' pops as definitions; fewer definitions make more values live, so the set
-        grows back until every restore it leaves out is dead with the ones it keeps."""
-        candidates = [r for rs in self.restores.values() for r in rs if r.keep and not r.element]
-        kept = _live_restores(rev, candidates, {id(r) for r in candidates})
-        while not (needed := _live_restores(rev, candidates, kept)) <= kept:
-            kept |= needed
-        for r in candidates:
-            r.keep = id(r) in kept
 
     def restore_ops(self, r: _Restore) -> tuple[list[ir.Stmt], list[ir.Stmt]]:
         """(forward ops pushing the old value, reverse ops popping it back), the same objects on
@@ -1063,40 +1048,9 @@ class _Reverse:
             if isinstance(st, ir.While):
                 st.body.extend(self.body_tail.get(id(st), []))
             out.extend(self.loop_saves.get(id(st), []))
-            if isinstance(st, ir.For):
-                out.extend(self._reserve(st))
             out.append(st)
             out.extend(self.after.get(id(st), []))
         return out
-
-    def _reserve(self, loop: ir.For) -> list[ir.Stmt]:
-        """Size the scalar tapes a counted loop pushes to once, before it runs (its trip count is
-        known at entry), so the pushes inside need no capacity check. Pushes inside nested loops
-        cannot be counted; a tape with any keeps its checks."""
-        per_trip: Counter = Counter()
-        uncounted: set[ir.Var] = set()
-
-        def count(stmts, nested):
-            for st in stmts:
-                if isinstance(st, ir.Op) and st.prim == "push" and st.args[0].kind == "tape":
-                    (uncounted.add(st.args[0]) if nested else per_trip.update([st.args[0]]))
-                for region in ir.regions(st):
-                    count(region, nested or isinstance(st, (ir.For, ir.While)))
-
-        count(loop.body, False)
-        tapes = {t for t in per_trip if t not in uncounted}
-        if not tapes:
-            return []
-        for st in ir.walk(loop.body):
-            if isinstance(st, ir.Op) and st.prim == "push" and st.args[0] in tapes:
-                st.prim = "push_reserved"
-        made: list[ir.Stmt] = []
-        b = Builder(self.fn, made, loop.line, self.made)
-        trips = b.emit("trip_count", [loop.lo, loop.hi, loop.step], INT, name="trips")
-        for tape in sorted(tapes, key=lambda t: t.name):
-            need = _int_op(b, "mul", trips, ir.Const(per_trip[tape], INT))
-            made.append(ir.Op(loop.line, None, "reserve", [tape, need]))
-        return made
 
     def _pushes(self, st: ir.Stmt, loop_line: int) -> list[ir.Stmt]:
         ops = [op for r in self.restores.get(id(st), []) if r.keep for op in self.restore_ops(r)[0]]
@@ -1282,6 +1236,7 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
     if drop_unread_tapes(adj):
         eliminate_dead_code(adj)
     tape_at_iteration_end(adj, R.scalar_restore_pairs(), R.loop_pairs)
+    reserve_tapes(adj)
     sum_products_by_rows(adj)
     accumulate_in_place(adj)
     elide_adjoint_copies(adj)
@@ -1313,57 +1268,3 @@ def _defined_first_in_inner_loops(body: list[ir.Stmt]) -> set[ir.Var]:
         else:
             elsewhere |= mentioned(st)
     return inner - elsewhere
-
-
-def _live_restores(stmts: list[ir.Stmt], candidates: list, kills: set[int]) -> set[int]:
-    """The ids of the whole-variable restores among ``candidates`` whose variable is live right
-    after their pop in the reverse sweep ``stmts``, where the pops of ``kills`` (ids) define it."""
-    live_after: set[int] = set()
-    ids = {id(r) for r in candidates}
-
-    def vars_of(operands) -> set[ir.Var]:
-        return {o for o in operands if isinstance(o, ir.Var)}
-
-    def before(block: list[ir.Stmt], live: set[ir.Var], record: bool) -> set[ir.Var]:
-        for st in reversed(block):
-            if isinstance(st, _RestoreMark):
-                r = st.restore
-                if r.element:
-                    live = live | {r.var} | vars_of(r.index())
-                elif id(r) in ids:
-                    if record and r.var in live:
-                        live_after.add(id(r))
-                    if id(r) in kills:
-                        live = live - {r.var}
-            elif isinstance(st, _ReplayExit):
-                live = live | vars_of(st.op.args)
-            elif isinstance(st, ir.Op):
-                if st.target is not None:
-                    live = live - {st.target}
-                live = live | vars_of(st.args)
-            elif isinstance(st, (ir.For, ir.While)):
-                live = loop(st, live, record)
-            elif isinstance(st, ir.If):
-                live = before(st.then, live, record) | before(st.orelse, live, record) | vars_of([st.cond])
-            else:
-                live = live | vars_of(ir.operands(st))
-        return live
-
-    def loop(st, after: set[ir.Var], record: bool) -> set[ir.Var]:
-        heads = [st.body] if isinstance(st, ir.For) else [st.cond_body, st.body]
-        entry: set[ir.Var] = set()
-        while True:
-            new = after | entry | vars_of(ir.operands(st))
-            for region in reversed(heads):
-                new = before(region, new, False)
-            if new <= entry:
-                break
-            entry |= new
-        if record:
-            out = after | entry | vars_of(ir.operands(st))
-            for region in reversed(heads):
-                out = before(region, out, True)
-        return entry | after | vars_of(ir.operands(st))
-
-    before(stmts, set(), True)
-    return live_after

@@ -70,8 +70,8 @@ def test_no_resets_inside_the_loops(plain):
 
 def test_state_popped_only_to_be_popped_again_is_not_taped(plain):
     """The old ``hidden`` a cell overwrites is popped back in the reverse sweep, and the cell
-    before it pops ``hidden`` again before reading it: that first push is dead (flow-sensitive
-    to-be-recorded, ``drop_dead_restores``), as is the save of ``h`` around the inner loop."""
+    before it pops ``hidden`` again before reading it: that first push is dead (liveness over the
+    finished adjoint, ``ad/dead_restores.py``), as is the save of ``h`` around the inner loop."""
     listing = adc.adjoint_source(plain.cells, lang="ad")
     assert listing.count("push(hidden)") == 1
     assert listing.count("push(h)") == 1
