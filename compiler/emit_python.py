@@ -275,12 +275,16 @@ class _Emitter:
         self.put(indent, f"if {' or '.join(conds)}: raise IndexError({msg})", line)
 
     def hoist_checks(self, indent: str, loop: ir.For) -> None:
-        """Check indices that move with the loop counter once, before the loop.
+        """Check indices that move with the loop counter, or do not move in the loop, once,
+        before the loop.
 
         An index ``i + c`` (``i`` the counter) into an array the loop does not rebind, read or
         written by a statement that runs on every iteration (not under an ``if`` or in an inner
         loop), is in range on every iteration iff it is at the first and last one; per-access
-        checks in the body would cost up to 3x on tight loops.
+        checks in the body would cost up to 3x on tight loops. An index the loop does not change
+        (a constant, or a variable it does not assign: ``q[j, c]`` in a loop over ``c``) is in
+        range on every iteration iff it is on the first; its check in the body would be a raise
+        site per iteration of an inner loop, and one an enclosing loop's check cannot share.
         """
         if not self.opts.boundscheck:
             return
@@ -290,8 +294,7 @@ class _Emitter:
                     and st.target.kind == "temp" and st.args[0] in offset and isinstance(st.args[1], ir.Const)
                     and st.args[1].type.dtype == "int"):
                 offset[st.target] = offset[st.args[0]] + (st.args[1].value if st.prim == "add" else -st.args[1].value)
-        rebound = {v for st in ir.walk(loop.body) if isinstance(st, ir.Op) and st.target is not None
-                   for v in [st.target]}
+        rebound = {v for st in ir.walk(loop.body) for v in _rebound(st)} | {loop.var}
         checks = []
         for st in loop.body:
             access = _access(st) if isinstance(st, ir.Op) else None
@@ -299,28 +302,36 @@ class _Emitter:
                 continue
             base, idx = access
             for axis, i in enumerate(idx):
-                if isinstance(i, ir.Var) and i in offset and (id(st), axis) not in self.hoisted:
+                if (id(st), axis) in self.hoisted:
+                    continue
+                if isinstance(i, ir.Var) and i in offset:
                     self.hoisted.add((id(st), axis))
                     checks.append((st, base, idx, axis, offset[i]))
+                elif isinstance(i, ir.Const) or i not in rebound:
+                    self.hoisted.add((id(st), axis))
+                    checks.append((st, base, idx, axis, None))
         if not checks:
             return
         lo, hi, step = self.o(loop.lo), self.o(loop.hi), self.o(loop.step)
-        last = self.fn.fresh(loop.var.name + "_last")
-        self.put(indent, f"{last} = {lo} + ({self.helper('_trip_count')}({lo}, {hi}, {step}) - 1) * {step}", loop.line)
+        last = None
+        if any(off is not None for *_, off in checks):
+            last = self.fn.fresh(loop.var.name + "_last")
+            self.put(indent, f"{last} = {lo} + ({self.helper('_trip_count')}({lo}, {hi}, {step}) - 1) * {step}", loop.line)
         self.put(indent, f"if {self.helper('_in_range')}({lo}, {hi}, {step}):", loop.line)
-        # Consecutive checks with the same message (the first and last iteration of one access,
-        # or two accesses of one array on one line) share a raise: each raise site costs Numba
-        # and LLVM a block that releases every live array (gmm's gradient had 35 such pairs).
-        groups: list[tuple[int, str, list]] = []
+        # Checks with the same message (the first and last iteration of one access, an array
+        # and its adjoint, two accesses of one array on one line) share a raise: each raise
+        # site costs Numba and LLVM a block that releases every live array (gmm's gradient had
+        # 35 such pairs). As with any hoisting, which one is reported can change only when
+        # several indices are out of range.
+        groups: dict[str, tuple[int, list]] = {}
         for st, base, idx, axis, off in checks:
             msg = self.index_message(st, base, idx, axis)
-            if not groups or groups[-1][1] != msg:
-                groups.append((st.line, msg, []))
-            for end in (lo, last):
-                index = (base, axis, f"{end} + {off}" if off else end)
-                if index not in groups[-1][2]:      # the jammed copies of one access
-                    groups[-1][2].append(index)
-        for line, msg, indices in groups:
+            line, indices = groups.setdefault(msg, (st.line, []))
+            ends = [self.o(idx[axis])] if off is None else [f"{end} + {off}" if off else end for end in (lo, last)]
+            for end in ends:
+                if (base, axis, end) not in indices:      # the jammed copies of one access
+                    indices.append((base, axis, end))
+        for msg, (line, indices) in groups.items():
             self.check(indent + "    ", line, msg, indices)
 
     def op(self, indent: str, op: ir.Op) -> None:
