@@ -332,11 +332,13 @@ def run_workload(w: Workload, size: str, peers: dict, repeats: int, budget: floa
 
 PROBE = r"""
 import json, sys, time
+spec = json.loads(sys.argv[1])
+if spec["core"]:
+    sys.modules["scipy"] = None  # what `import scipy` finds in a core install: nothing
 t0 = time.perf_counter()
 import numpy as np
 import adc
 t_import = time.perf_counter() - t0
-spec = json.loads(sys.argv[1])
 t_numba = None
 if spec["start_numba"]:
     import numba
@@ -360,8 +362,10 @@ print(json.dumps({"import_s": t_import, "numba_start_s": t_numba, "load_s": t_lo
                   "derivative_cached": der.cached}))
 """
 
-# (phase, whether the probe starts Numba before the timed part); all phases share one cache dir
-PHASES = (("cold", False), ("cached", False), ("cached_numba_started", True))
+# (phase, whether the probe starts Numba before the timed part, whether it runs as a core install);
+# the phases of each install share one cache directory
+PHASES = (("cold", False, False), ("cached", False, False), ("cached_numba_started", True, False),
+          ("core_cold", False, True), ("core_cached", False, True))
 
 
 def compile_times(workloads: list[Workload], log) -> list[dict]:
@@ -369,16 +373,22 @@ def compile_times(workloads: list[Workload], log) -> list[dict]:
     in a new process: with a fresh cache directory (cold), then with the same one (cached), then
     again with Numba started before the timing (by compiling a one-line function), which leaves
     only what loading this program costs. Numba's own start-up in a process (registering its
-    implementations, importing SciPy for BLAS) is paid once by any program that uses it."""
+    implementations, importing SciPy for BLAS) is paid once by any program that uses it.
+    The core phases repeat cold and cached as adc's core install sees them: without SciPy (which
+    the bench extra brings in with JAX), so Numba's start-up does not import it and adc emits
+    its own loops instead of BLAS calls; they get their own cache directory, as the emitted
+    code differs."""
     rows = []
     for w in workloads:
         rec: dict[str, Any] = {"workload": w.name, "program": _rel(w.program)}
-        with tempfile.TemporaryDirectory(prefix="adc-cold-") as cache:
-            env = dict(os.environ, ADC_CACHE_DIR=cache)
-            env.pop("NUMBA_DISABLE_JIT", None)
-            for phase, start_numba in PHASES:
+        with tempfile.TemporaryDirectory(prefix="adc-cold-") as full, \
+                tempfile.TemporaryDirectory(prefix="adc-cold-core-") as core_cache:
+            for phase, start_numba, core in PHASES:
+                env = dict(os.environ, ADC_CACHE_DIR=core_cache if core else full)
+                env.pop("NUMBA_DISABLE_JIT", None)
                 spec = json.dumps({"program": str(w.program), "primal": w.primal, "deriv": w.deriv,
-                                   "wrt": w.wrt, "mode": w.mode, "start_numba": start_numba})
+                                   "wrt": w.wrt, "mode": w.mode, "start_numba": start_numba,
+                                   "core": core})
                 log(f"  {w.name}: {phase} ...")
                 proc = subprocess.run([sys.executable, "-c", PROBE, spec], env=env, cwd=str(ROOT),
                                       capture_output=True, text=True)
@@ -462,7 +472,7 @@ def compile_table(rows: list[dict], results: list[dict]) -> tuple[list[str], lis
     """adc's compile times per program; for scale, JAX's first jit call of the same workload
     (trace + XLA compile + one run; in-process, so JAX itself is already warm)."""
     head = ["program", "cold: load + compile", "cached: new process", "cached: Numba started",
-            "cold: forward / derivative", "jax first call: primal / derivative"]
+            "core install: cold / cached", "cold: forward / derivative", "jax first call: primal / derivative"]
     jax_first = {}
     for row in results:
         j = row["implementations"].get("jax", {})
@@ -472,8 +482,9 @@ def compile_table(rows: list[dict], results: list[dict]) -> tuple[list[str], lis
     body = []
     for r in rows:
         c = r.get("cold", {})
-        body.append([r["program"], *(_fmt_s(r[p]["total_s"]) if "total_s" in r.get(p, {}) else "ERROR"
-                                     for p, _ in PHASES),
+        total = {p: _fmt_s(r[p]["total_s"]) if "total_s" in r.get(p, {}) else "ERROR" for p, _, _ in PHASES}
+        body.append([r["program"], total["cold"], total["cached"], total["cached_numba_started"],
+                     f"{total['core_cold']} / {total['core_cached']}",
                      f"{_fmt_s(c.get('forward_s'))} / {_fmt_s(c.get('derivative_s'))}" if "total_s" in c else "-",
                      jax_first.get(r["workload"], "-")])
     return head, body
@@ -542,7 +553,7 @@ def failures_of(results: list[dict], compile_rows: list[dict]) -> list[str]:
                 if r.get("status") in ("mismatch", "error"):
                     out.append(f"{row['workload']} {name} {kind}: {r['status']}: {r.get('error', '')[:300]}")
     for r in compile_rows:
-        for phase, _ in PHASES:
+        for phase, _, _ in PHASES:
             if r.get(phase, {}).get("status") == "error":
                 out.append(f"compile {r['workload']} {phase}: {r[phase]['error'][-300:]}")
     return out

@@ -20,8 +20,9 @@ from typing import NamedTuple
 
 from . import fusion, ir, piecewise, tie_counts
 from .donation import Donors
-from .helpers import NJIT_OPTIONS, definitions, helper_modules
+from .helpers import NJIT_OPTIONS, VECTOR_NJIT_OPTIONS, definitions, helper_modules
 from .passes.analysis import def_counts, maybe_unassigned_reads, mutated, storage_owners, use_counts
+from .passes.lane_layout import transpose_lanes
 from .passes.unroll_jam import unroll_and_jam
 from .shape_facts import ShapeFacts
 from .types import Type
@@ -73,6 +74,8 @@ class _Emitter:
         self.counted: dict[int, str] = {}              # count_eq op id -> the count its loop made
         self.facts = ShapeFacts()                      # extents and indices already checked here
         self.tapes = lent_tapes(fn)                    # trailing parameters, returned after the results
+        self.transposed = {st.target: st.args[0] for st in ir.walk(fn.body)   # lanes' copy -> matrix
+                           if isinstance(st, ir.Op) and st.prim == "transposed_copy"}
 
     # ---- operands and expressions ------------------------------------------------------
     def o(self, x: ir.Operand) -> str:
@@ -270,6 +273,8 @@ class _Emitter:
                            record=True)
 
     def index_message(self, op: ir.Op, base: ir.Var, idx: list[ir.Operand], axis: int) -> str:
+        if base in self.transposed:           # a lane's read, reported as written: a[x, c], not a_T[c, x]
+            base, axis = self.transposed[base], 1 - axis
         name = base.name[:-4] if base.kind == "adjoint" and base.name.endswith("_bar") else base.name
         where = f" (axis {axis})" if len(idx) > 1 else ""
         return repr(f"index out of range for '{name}'{where} on line {op.line} of {self.opts.source_name}")
@@ -378,6 +383,8 @@ class _Emitter:
             self.pop(indent, op)
         elif p == "new_tape":
             self.new_tape(indent, op.target)
+        elif p == "transposed_copy":
+            self.transposed_copy(indent, op)
         else:
             self.put(indent, f"{op.target.name} = {self.expr(op)}", op.line)
         self.learn(op)
@@ -399,6 +406,9 @@ class _Emitter:
         elif p == "row" and isinstance(a[0], ir.Var):
             for k in range(t.type.rank):
                 self.facts.add_equal(f"{t.name}.shape[{k}]", f"{a[0].name}.shape[{k + 1}]")
+        elif p == "transposed_copy":
+            for k in range(2):
+                self.facts.add_equal(f"{t.name}.shape[{k}]", f"{a[0].name}.shape[{1 - k}]")
         elif p == "dim" and isinstance(a[0], ir.Var) and isinstance(a[1], ir.Const):
             self.facts.add_equal(t.name, f"{a[0].name}.shape[{a[1].value}]")
         elif p in ("zeros", "ones", "full"):
@@ -429,6 +439,14 @@ class _Emitter:
         for lo_, hi_ in (("0", "_lo"), ("_hi", f"{a}.shape[0]")):
             self.put(indent, f"for _i0 in range({lo_}, {hi_}):", op.line)
             self.put(indent + "    ", f"{b}[_i0] += {a}[_i0]", op.line)
+
+    def transposed_copy(self, indent: str, op: ir.Op) -> None:
+        """``t = a.T`` as a new C-contiguous array, copied by a loop nest."""
+        t, a = op.target.name, self.o(op.args[0])
+        self.put(indent, f"{t} = {self.empty(op.target.type.dtype, f'({a}.shape[1], {a}.shape[0])')}", op.line)
+        self.put(indent, f"for _i0 in range({a}.shape[0]):", op.line)
+        self.put(indent + "    ", f"for _i1 in range({a}.shape[1]):", op.line)
+        self.put(indent + "        ", f"{t}[_i1, _i0] = {a}[_i0, _i1]", op.line)
 
     def slice_bounds(self, indent: str, line: int, lo: str, hi: str, n: str) -> None:
         """``_lo``, ``_hi``: the elements ``[lo:hi]`` of a length-``n`` array, as Python slices take them."""
@@ -784,8 +802,9 @@ def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str
     The names the emitter makes up are taken from a copy of ``fn``'s: emitting leaves ``fn`` as
     it was, so a derivative built from it later gets the same names (and the same module text,
     which is its cache key) whether or not ``fn`` was emitted first. Loops are unrolled and
-    jammed here, on a copy, so IR listings and the reverse transform see them as written."""
-    fn = unroll_and_jam(fn)
+    jammed here, and their lanes given transposed copies to read, on a copy, so IR listings and
+    the reverse transform see them as written."""
+    fn = transpose_lanes(unroll_and_jam(fn))
     fn = replace(fn, taken=set(fn.taken))
     options = options or EmitOptions(source_name=fn.filename)
     em = _Emitter(fn, options)
@@ -793,14 +812,14 @@ def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str
     params = ", ".join([p.name for p in fn.params] + [t.name for t in em.tapes])
     sig = ", ".join([numba_type(p.type) for p in fn.params] + [numba_type(Type(t.type.dtype, 1)) for t in em.tapes])
     sig_text = f"({sig},)" if len(fn.params) + len(em.tapes) == 1 else f"({sig})"
-    em.lines.append(f"@_nb.njit({sig_text}, {NJIT_OPTIONS})")
+    em.lines.append(f"@_nb.njit({sig_text}, {VECTOR_NJIT_OPTIONS if em.transposed else NJIT_OPTIONS})")
     em.lines.append(f"def {entry}({params}):")
     em.predeclare("    ")
     em.block(fn.body, "    ")
     out = [f"# {header or 'Generated by adc'}, from {fn.filename!r}. Do not edit.",
            "import numba as _nb", "import numpy as _np", ""]
     blas = blas_available()
-    out.extend(definitions(em.helpers, blas))
+    out.extend(definitions(em.helpers, blas, vector=bool(em.transposed)))
     out.append("")
     out.extend(em.lines)
     out.append("")

@@ -279,12 +279,77 @@ class _Pipeline(_CompilerBase):
 # The options every function of a generated module is compiled with (after its signature).
 NJIT_OPTIONS = "pipeline_class=_Pipeline, no_cfunc_wrapper=True, cache=True, nogil=True, error_model='numpy'"
 
+# _Pipeline compiling into a code library whose final optimisation also runs LLVM's SLP
+# vectoriser (independent scalar operations on adjacent memory become vector operations), for a
+# function whose jammed loops read transposed copies (compiler/passes/lane_layout.py). Numba
+# leaves SLP off, and its switch (NUMBA_SLP_VECTORIZE) is process-wide: it would change the
+# user's own Numba code too. Here it is on for this one function's library. The full module
+# passes are the ones asked for without an explicit setting (the cheap ones before reference-
+# count pruning ask for slp_vectorize=False); Numba builds the library in NativeLowering unless
+# one is there already. Numba before LLVM's new pass manager (no CPUCodegen._pass_builder) built
+# its pass managers once per process: there, or where these internals have moved, the function
+# is compiled as with _Pipeline (scalar code, the same results).
+VECTOR_PIPELINE_DEFINITION = """from numba.core.codegen import CPUCodegen as _CPUCodegen, JITCodeLibrary as _JITCodeLibrary
+from numba.core.compiler_machinery import LoweringPass as _LoweringPass, register_pass as _register_pass
+from numba.core.typed_passes import NopythonTypeInference as _NopythonTypeInference
 
-def definitions(names: set[str], blas: bool) -> list[str]:
-    """The lines of a generated module that define the compilation pipeline and the allocators
-    among ``names``, and import the other helpers among them from their modules (``blas``: as
-    for ``helper_modules``)."""
+
+class _SLPCodegen:
+    def __init__(self, codegen):
+        self._codegen = codegen
+
+    def __getattr__(self, name):
+        return getattr(self._codegen, name)
+
+    def _module_pass_manager(self, **kwargs):
+        kwargs.setdefault("slp_vectorize", True)
+        return self._codegen._module_pass_manager(**kwargs)
+
+
+class _SLPLibrary(_JITCodeLibrary):
+    def _optimize_final_module(self):
+        codegen, self._codegen = self._codegen, _SLPCodegen(self._codegen)
+        try:
+            super()._optimize_final_module()
+        finally:
+            self._codegen = codegen
+
+
+_SLP_HOOKS = (all(hasattr(_CPUCodegen, a) for a in ("_pass_builder", "_module_pass_manager"))
+              and hasattr(_JITCodeLibrary, "_optimize_final_module"))
+
+
+@_register_pass(mutates_CFG=False, analysis_only=False)
+class _SLPLibraryPass(_LoweringPass):
+    _name = "adc_slp_library"
+
+    def __init__(self):
+        _LoweringPass.__init__(self)
+
+    def run_pass(self, state):
+        if state.library is None and _SLP_HOOKS:
+            state.library = _SLPLibrary(state.targetctx.codegen(), state.func_id.func_qualname)
+            state.library.enable_object_caching()
+        return True
+
+
+class _VectorPipeline(_Pipeline):
+    def define_pipelines(self):
+        [pm] = super().define_pipelines()
+        pm.add_pass_after(_SLPLibraryPass, _NopythonTypeInference)
+        pm.finalize()
+        return [pm]"""
+
+VECTOR_NJIT_OPTIONS = NJIT_OPTIONS.replace("_Pipeline", "_VectorPipeline")
+
+
+def definitions(names: set[str], blas: bool, vector: bool = False) -> list[str]:
+    """The lines of a generated module that define the compilation pipeline (and with ``vector``
+    the SLP-vectorising one) and the allocators among ``names``, and import the other helpers
+    among them from their modules (``blas``: as for ``helper_modules``)."""
     out = ["", PIPELINE_DEFINITION, ""]
+    if vector:
+        out.extend(["", VECTOR_PIPELINE_DEFINITION, ""])
     if names & set(ALLOCATORS):
         out.extend(["", ALLOCATOR_DEFINITIONS, ""])
     imports = [f"from {module_name(name, blas)} import {name}" for name in sorted(names - set(ALLOCATORS))]

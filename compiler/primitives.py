@@ -107,6 +107,8 @@ PRIMS: dict[str, Prim] = _table(
     Prim("push_reserved", "push({1})", pure=False, mutates=True, ad_only=True),
     Prim("reserve", "reserve({1})", pure=False, mutates=True, ad_only=True),
     Prim("pop", "pop()", pure=False, ad_only=True),
+    # Made just before emission (passes/lane_layout.py), after the reverse transform.
+    Prim("transposed_copy", "transposed_copy({0})", ad_only=True),
 )
 
 TAPE_PRIMS = {"new_tape", "push", "push_reserved", "reserve", "pop"}   # the order protocol of the sweeps

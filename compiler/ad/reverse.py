@@ -36,6 +36,7 @@ from ..types import BOOL, INT, Type
 from .activity import active_vars
 from .builder import Builder, const
 from .in_place import accumulate_in_place
+from .iteration_end_tapes import tape_at_iteration_end
 from .dead_restores import drop_dead_restores
 from .unread_tapes import drop_unread_tapes
 from .rules import BROADCASTS, RULES, SCATTERS, Scatter
@@ -1280,6 +1281,7 @@ def reverse(primal: ir.Function, wrt: list[str], vjp: bool, with_value: bool = T
         eliminate_dead_code(adj)
     if drop_unread_tapes(adj):
         eliminate_dead_code(adj)
+    tape_at_iteration_end(adj, R.scalar_restore_pairs(), R.loop_pairs)
     sum_products_by_rows(adj)
     accumulate_in_place(adj)
     elide_adjoint_copies(adj)
