@@ -1,8 +1,7 @@
 """The emitter writes fewer definitions and checks, for Numba's compile time, without changing
 what the code computes or which error it raises: only variables that may be read before their
 assignment get an initial value; a shape or index check implied by an earlier one is left out;
-indices a loop does not change are checked before it; hoisted checks with one message share one
-``raise``; a loop with a unit step counts its trips without a call; a row sum of the adjoint is a loop. Each
+hoisted checks with one message share one ``raise``; a loop with a unit step counts its trips without a call; a row sum of the adjoint is a loop. Each
 runs with the JIT and as plain Python.
 """
 from __future__ import annotations
@@ -58,11 +57,6 @@ SOURCE = textwrap.dedent('''
             s = s * 0.5 + x[i]
         return s
 
-    def fixed(a: float[n, m], j: int) -> float:
-        s = 0.0
-        for c in range(m):
-            s += a[j, c] * a[1, c]
-        return s
 ''')
 
 
@@ -136,41 +130,6 @@ def test_row_sum_of_a_broadcast_adjoint(module):
     np.testing.assert_allclose(dv, np.sum(2 * (a + v), axis=0), rtol=1e-14)
     np.testing.assert_allclose(da, 2 * (a + v), rtol=1e-14)
     assert "_sum_rows(" in adc.adjoint_source(module.rows, lang="python")
-
-
-def _loop_body(code: str, header: str) -> str:
-    lines = code.splitlines()
-    start = next(k for k, line in enumerate(lines) if line.strip().startswith(header))
-    indent = len(lines[start]) - len(lines[start].lstrip())
-    body = []
-    for line in lines[start + 1:]:
-        if len(line) - len(line.lstrip()) <= indent:
-            break
-        body.append(line)
-    return "\n".join(body)
-
-
-def test_indices_a_loop_does_not_change_are_checked_before_it(module):
-    for code in (_python(module, "fixed"), adc.adjoint_source(module.fixed, wrt="a", lang="python")):
-        loops = [line.strip() for line in code.splitlines() if line.strip().startswith("for c")]
-        assert loops and all("raise" not in _loop_body(code, header) for header in loops)
-    a = np.arange(12.0).reshape(3, 4)
-    assert module.fixed(a, 2) == float(a[2] @ a[1])
-    assert module.fixed(a, -1) == float(a[2] @ a[1])
-    da = np.zeros_like(a)
-    da[2] += a[1]
-    da[1] += a[2]
-    np.testing.assert_array_equal(adc.grad(module.fixed, wrt="a")(a, 2), da)
-    line = _line("s += a[j, c] * a[1, c]")
-    with pytest.raises(IndexError, match=f"index out of range for 'a' \\(axis 0\\) on line {line} of checks.ad"):
-        module.fixed(a, 3)
-    with pytest.raises(IndexError, match=f"index out of range for 'a' \\(axis 0\\) on line {line} of checks.ad"):
-        adc.grad(module.fixed, wrt="a")(a, -4)
-    with pytest.raises(IndexError, match=f"index out of range for 'a' \\(axis 0\\) on line {line} of checks.ad"):
-        module.fixed(a[:1], 0)          # the constant index 1
-    # a loop that runs no times reads nothing, so nothing is out of range
-    assert module.fixed(np.zeros((3, 0)), 7) == 0.0
-    np.testing.assert_array_equal(adc.grad(module.fixed, wrt="a")(np.zeros((3, 0)), 7), np.zeros((3, 0)))
 
 
 def _steps(x, lo, hi):
