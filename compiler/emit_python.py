@@ -1,8 +1,9 @@
 """Emitter: IR function -> the Python module source that Numba compiles.
 
-``emit_module(fn, ...)`` returns the module text and the name of its entry function. The module
-is self-contained (numpy, numba and a few small helpers it defines itself), carries a ``# line N``
-comment on every statement, and also runs as plain Python with ``NUMBA_DISABLE_JIT=1``.
+``emit_module(fn, ...)`` returns the module text, the name of its entry function and the modules
+of the helpers it imports (``compiler/helpers.py``). The module needs only numpy, numba and those,
+carries a ``# line N`` comment on every statement, and also runs as plain Python with
+``NUMBA_DISABLE_JIT=1``.
 
 Names in the generated code come from the IR, which only holds identifiers that passed the
 grammar and were renamed away from Python keywords and builtins; every string taken from user
@@ -15,10 +16,11 @@ import math
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from . import fusion, ir, piecewise, tie_counts
 from .donation import Donors
-from .helpers import HELPER_NEEDS, NJIT_OPTIONS, VECTOR_NJIT_OPTIONS, definitions
+from .helpers import NJIT_OPTIONS, VECTOR_NJIT_OPTIONS, definitions, helper_modules
 from .passes.analysis import def_counts, maybe_unassigned_reads, mutated, storage_owners, use_counts
 from .passes.lane_layout import transpose_lanes
 from .passes.unroll_jam import unroll_and_jam
@@ -92,7 +94,6 @@ class _Emitter:
 
     def helper(self, name: str) -> str:
         self.helpers.add(name)
-        self.helpers.update(HELPER_NEEDS.get(name, ()))
         return name
 
     def expr(self, op: ir.Op) -> str:
@@ -189,9 +190,9 @@ class _Emitter:
         if p == "pack":
             return f"_np.array([{', '.join(a)}])"
         if p == "range_cond":
-            return f"{self.helper('_in_range')}({a[0]}, {a[1]}, {a[2]})"
+            return self.in_range(a[0], a[1], op.args[2])
         if p == "trip_count":
-            return f"{self.helper('_trip_count')}({a[0]}, {a[1]}, {a[2]})"
+            return self.trip_count(a[0], a[1], op.args[2])
         if p == "zeros_like":
             if op.args[0].type.rank == 0:
                 return "0.0"
@@ -227,6 +228,25 @@ class _Emitter:
         if p == "reshape_like":
             return f"_np.ascontiguousarray({a[0]}).reshape({a[1]}.shape)"
         raise NotImplementedError(f"no Python emission for primitive '{p}'")
+
+    # A loop's step is nearly always a constant. Then whether it runs and its trip count are
+    # written out as arithmetic instead of calling the helpers: each call of a compiled function
+    # is also a test of its error status and a block that releases every live array, for Numba
+    # to type and lower and LLVM to optimise (gmm's gradient had 27 such calls).
+    def in_range(self, lo: str, hi: str, step: ir.Operand) -> str:
+        """Whether ``range(lo, hi, step)`` is not empty."""
+        if isinstance(step, ir.Const):
+            return f"{lo} < {hi}" if step.value > 0 else f"{lo} > {hi}"
+        return f"{self.helper('_in_range')}({lo}, {hi}, {self.o(step)})"
+
+    def trip_count(self, lo: str, hi: str, step: ir.Operand) -> str:
+        """``len(range(lo, hi, step))``."""
+        if isinstance(step, ir.Const) and step.value in (1, -1):
+            first, second = (hi, lo) if step.value > 0 else (lo, hi)
+            # max, not a conditional expression: that branch made k-means' jammed loop 4x
+            # slower (LLVM no longer vectorised its lanes)
+            return f"max(0, {first} - {second})"
+        return f"{self.helper('_trip_count')}({lo}, {hi}, {self.o(step)})"
 
     def flat(self, x: ir.Operand) -> str:
         """``x`` as the 1-D array the reduction helpers loop over (a view when contiguous)."""
@@ -284,7 +304,9 @@ class _Emitter:
         An index ``i + c`` (``i`` the counter) into an array the loop does not rebind, read or
         written by a statement that runs on every iteration (not under an ``if`` or in an inner
         loop), is in range on every iteration iff it is at the first and last one; per-access
-        checks in the body would cost up to 3x on tight loops.
+        checks in the body would cost up to 3x on tight loops. Indices the loop does not change
+        stay checked in the body: checked before the loop, they made k-means' jammed search 9%
+        slower (its lanes vectorise less well), for under 0.2 s of gmm's compile.
         """
         if not self.opts.boundscheck:
             return
@@ -294,8 +316,7 @@ class _Emitter:
                     and st.target.kind == "temp" and st.args[0] in offset and isinstance(st.args[1], ir.Const)
                     and st.args[1].type.dtype == "int"):
                 offset[st.target] = offset[st.args[0]] + (st.args[1].value if st.prim == "add" else -st.args[1].value)
-        rebound = {v for st in ir.walk(loop.body) if isinstance(st, ir.Op) and st.target is not None
-                   for v in [st.target]}
+        rebound = {v for st in ir.walk(loop.body) for v in _rebound(st)} | {loop.var}
         checks = []
         for st in loop.body:
             access = _access(st) if isinstance(st, ir.Op) else None
@@ -303,28 +324,34 @@ class _Emitter:
                 continue
             base, idx = access
             for axis, i in enumerate(idx):
-                if isinstance(i, ir.Var) and i in offset and (id(st), axis) not in self.hoisted:
+                if (id(st), axis) in self.hoisted:
+                    continue
+                if isinstance(i, ir.Var) and i in offset:
                     self.hoisted.add((id(st), axis))
                     checks.append((st, base, idx, axis, offset[i]))
         if not checks:
             return
         lo, hi, step = self.o(loop.lo), self.o(loop.hi), self.o(loop.step)
         last = self.fn.fresh(loop.var.name + "_last")
-        self.put(indent, f"{last} = {lo} + ({self.helper('_trip_count')}({lo}, {hi}, {step}) - 1) * {step}", loop.line)
-        self.put(indent, f"if {self.helper('_in_range')}({lo}, {hi}, {step}):", loop.line)
-        # Consecutive checks with the same message (the first and last iteration of one access,
-        # or two accesses of one array on one line) share a raise: each raise site costs Numba
-        # and LLVM a block that releases every live array (gmm's gradient had 35 such pairs).
-        groups: list[tuple[int, str, list]] = []
+        if isinstance(loop.step, ir.Const) and loop.step.value in (1, -1):
+            value = f"{hi} - {step}"          # read only if the loop runs
+        else:
+            value = f"{lo} + ({self.trip_count(lo, hi, loop.step)} - 1) * {step}"
+        self.put(indent, f"{last} = {value}", loop.line)
+        self.put(indent, f"if {self.in_range(lo, hi, loop.step)}:", loop.line)
+        # Checks with the same message (the first and last iteration of one access, an array
+        # and its adjoint, two accesses of one array on one line) share a raise: each raise
+        # site costs Numba and LLVM a block that releases every live array (gmm's gradient had
+        # 35 such pairs). As with any hoisting, which one is reported can change only when
+        # several indices are out of range.
+        groups: dict[str, tuple[int, list]] = {}
         for st, base, idx, axis, off in checks:
             msg = self.index_message(st, base, idx, axis)
-            if not groups or groups[-1][1] != msg:
-                groups.append((st.line, msg, []))
-            for end in (lo, last):
-                index = (base, axis, f"{end} + {off}" if off else end)
-                if index not in groups[-1][2]:      # the jammed copies of one access
-                    groups[-1][2].append(index)
-        for line, msg, indices in groups:
+            line, indices = groups.setdefault(msg, (st.line, []))
+            for end in [f"{end} + {off}" if off else end for end in (lo, last)]:
+                if (base, axis, end) not in indices:      # the jammed copies of one access
+                    indices.append((base, axis, end))
+        for msg, (line, indices) in groups.items():
             self.check(indent + "    ", line, msg, indices)
 
     def op(self, indent: str, op: ir.Op) -> None:
@@ -754,8 +781,17 @@ def lent_tapes(fn: ir.Function) -> list[ir.Var]:
             if isinstance(st, ir.Op) and st.prim == "new_tape" and st.target.kind == "tape"]
 
 
-def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str = "") -> tuple[str, str]:
-    """Python source of a module whose entry function computes ``fn``; returns (source, entry).
+class Emitted(NamedTuple):
+    """A generated module: its text, its entry function's name, and the text of each helper
+    module it imports, by module name, every module after the ones it imports."""
+
+    source: str
+    entry: str
+    helpers: dict[str, str]
+
+
+def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str = "") -> Emitted:
+    """Python source of a module whose entry function computes ``fn``, with its helper modules.
     The entry's parameters are ``fn``'s, then its ``lent_tapes``.
     The names the emitter makes up are taken from a copy of ``fn``'s: emitting leaves ``fn`` as
     it was, so a derivative built from it later gets the same names (and the same module text,
@@ -775,9 +811,10 @@ def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str
     em.predeclare("    ")
     em.block(fn.body, "    ")
     out = [f"# {header or 'Generated by adc'}, from {fn.filename!r}. Do not edit.",
-           "import numba as _nb", "import numpy as _np", "", f"_BLAS = {blas_available()}", ""]
-    out.extend(definitions(em.helpers, vector=bool(em.transposed)))
+           "import numba as _nb", "import numpy as _np", ""]
+    blas = blas_available()
+    out.extend(definitions(em.helpers, blas, vector=bool(em.transposed)))
     out.append("")
     out.extend(em.lines)
     out.append("")
-    return "\n".join(out), entry
+    return Emitted("\n".join(out), entry, helper_modules(em.helpers, blas))

@@ -23,11 +23,11 @@ class Compiled:
 
 
 def compile_ir(fn: ir.Function, header: str, boundscheck: bool = True, jit: bool = True) -> Compiled:
-    source, entry = emit_module(fn, EmitOptions(boundscheck=boundscheck, source_name=fn.filename), header)
+    source, entry, helpers = emit_module(fn, EmitOptions(boundscheck=boundscheck, source_name=fn.filename), header)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", module="numba")
-        module, cached = load_module(source, jit)
+        module, cached = load_module(source, jit, helpers)
     call = getattr(module, entry)
     tapes = lent_tapes(fn)
     if tapes:

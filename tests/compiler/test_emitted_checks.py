@@ -1,7 +1,7 @@
 """The emitter writes fewer definitions and checks, for Numba's compile time, without changing
 what the code computes or which error it raises: only variables that may be read before their
 assignment get an initial value; a shape or index check implied by an earlier one is left out;
-hoisted checks with one message share one ``raise``; a row sum of the adjoint is a loop. Each
+hoisted checks with one message share one ``raise``; a loop with a unit step counts its trips without a call; a row sum of the adjoint is a loop. Each
 runs with the JIT and as plain Python.
 """
 from __future__ import annotations
@@ -48,6 +48,15 @@ SOURCE = textwrap.dedent('''
 
     def rows(a: float[n, m], v: float[m]) -> float:
         return sum((a + v) * (a + v))
+
+    def steps(x: float[n], lo: int, hi: int) -> float:
+        s = 0.0
+        for i in range(lo, hi):
+            s += x[i] * x[i]
+        for i in range(hi - 1, lo - 1, -1):
+            s = s * 0.5 + x[i]
+        return s
+
 ''')
 
 
@@ -121,3 +130,33 @@ def test_row_sum_of_a_broadcast_adjoint(module):
     np.testing.assert_allclose(dv, np.sum(2 * (a + v), axis=0), rtol=1e-14)
     np.testing.assert_allclose(da, 2 * (a + v), rtol=1e-14)
     assert "_sum_rows(" in adc.adjoint_source(module.rows, lang="python")
+
+
+def _steps(x, lo, hi):
+    s = 0.0
+    for i in range(lo, hi):
+        s += x[i] * x[i]
+    for i in range(hi - 1, lo - 1, -1):
+        s = s * 0.5 + x[i]
+    return s
+
+
+def test_unit_step_loops_count_their_trips_without_a_call(module):
+    for code in (_python(module, "steps"), adc.adjoint_source(module.steps, wrt="x", lang="python")):
+        assert "_trip_count(" not in code and "_in_range(" not in code
+    x = np.array([0.5, -1.0, 2.0, 3.0, -0.25])
+    grad = adc.grad(module.steps, wrt="x")
+    h = 1e-6
+    for lo, hi in [(0, 5), (1, 4), (2, 3), (3, 3), (4, 2), (-3, -1), (-5, 5)]:
+        assert module.steps(x, lo, hi) == _steps(x, lo, hi)
+        g = grad(x, lo, hi)
+        for k in range(5):
+            e = np.zeros(5)
+            e[k] = h
+            assert g[k] == pytest.approx((_steps(x + e, lo, hi) - _steps(x - e, lo, hi)) / (2 * h), abs=1e-6)
+    line = _line("s += x[i] * x[i]")
+    with pytest.raises(IndexError, match=f"index out of range for 'x' on line {line} of checks.ad"):
+        module.steps(x, 1, 6)
+    # the gradient does not run the first loop forwards: the reversed second one reads x first
+    with pytest.raises(IndexError, match=f"index out of range for 'x' on line {line + 2} of checks.ad"):
+        grad(x, -6, 2)

@@ -16,6 +16,7 @@ from adc.compiler.emit_python import emit_module
 from adc.compiler import ir
 from adc.compiler.passes.lane_layout import LANE_JAM, transpose_lanes
 from adc.compiler.passes.unroll_jam import JAM, unroll_and_jam
+from adc.runtime.cache import load_module
 from search_programs import SEARCH_PROGRAMS
 
 SOURCE = SEARCH_PROGRAMS + """
@@ -160,11 +161,10 @@ def test_slp_is_on_for_functions_with_transposed_copies_only():
     """The per-library switch: the generated function's lanes become vector operations; a
     user's Numba function with the same lanes, compiled afterwards, stays scalar."""
     fn = adc.loads(SOURCE, jit=False).nearest.ir
-    source, entry = emit_module(fn)
+    source, entry, helpers = emit_module(fn)
     assert "pipeline_class=_VectorPipeline" in source
-    namespace: dict = {}
-    exec(compile(source.replace("cache=True", "cache=False"), "<lanes>", "exec"), namespace)
-    generated = namespace[entry]
+    module, _ = load_module(source.replace("cache=True", "cache=False"), jit=True, helpers=helpers)
+    generated = getattr(module, entry)
     assert re.search(r"fsub <\d+ x double>", generated.inspect_llvm(generated.signatures[0]))
 
     @numba.njit("float64(float64[::1], float64[:, ::1])")
@@ -179,7 +179,7 @@ def test_slp_is_on_for_functions_with_transposed_copies_only():
         return s0 + s1 + s2 + s3
 
     assert not re.search(r"fsub <\d+ x double>", user.inspect_llvm(user.signatures[0]))
-    jammed_source, _ = emit_module(adc.loads(SOURCE, jit=False).no_outer_loop.ir)
+    jammed_source = emit_module(adc.loads(SOURCE, jit=False).no_outer_loop.ir).source
     assert "_VectorPipeline" not in jammed_source
 
 

@@ -272,8 +272,8 @@ def _top_loops(fn: ir.Function) -> int:
 def _run_emitted(fn: ir.Function, args, jam: bool = True, jit: bool = False):
     """The first result of ``fn`` emitted with or without unroll-and-jam, run with fresh tapes."""
     with mock.patch.object(emit_python, "unroll_and_jam", unroll_and_jam if jam else (lambda f: f)):
-        source, entry = emit_python.emit_module(fn)
-    module, _ = load_module(source, jit=jit)
+        source, entry, helpers = emit_python.emit_module(fn)
+    module, _ = load_module(source, jit=jit, helpers=helpers)
     out = getattr(module, entry)(*args, *[np.empty(0) for _ in emit_python.lent_tapes(fn)])
     return out[0] if isinstance(out, tuple) else out
 

@@ -67,8 +67,8 @@ def _as_placed(f, wrt):
 
 
 def _run(fn, *args):
-    source, entry = emit_module(fn)
-    module, _ = load_module(source, jit=False)
+    source, entry, helpers = emit_module(fn)
+    module, _ = load_module(source, jit=False, helpers=helpers)
     return getattr(module, entry)(*args, *[np.empty(0) for _ in lent_tapes(fn)])[0]
 
 
