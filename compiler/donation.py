@@ -8,7 +8,10 @@ from the kernel: lse's gradient allocated two 10 MB arrays per call).
 An input may donate its buffer when it is assigned exactly once, at the top level of the same
 block, by an operation that makes a new array (not a parameter, a view, a tape pop or an alias);
 no other variable may share its memory, it is never taped, viewed or returned, and every read of
-it is in that block at or before the loop.
+it is in that block at or before the loop. Element or row writes into it before the loop do not
+stop it: they change its values, not which buffer it is (det fills ``child_partial`` element by
+element, then copies it into ``partial`` with ``+ 0.0``; the copy now reuses its memory). A write
+after the loop is a read there too, so the rule above already excludes it.
 """
 from __future__ import annotations
 
@@ -23,6 +26,9 @@ class Donors:
 
     def __init__(self, fn: ir.Function, owners: dict[ir.Var, set[ir.Var]]):
         counts = def_counts(fn)
+        for st in ir.walk(fn.body):     # an in-place write keeps the buffer: count assignments only
+            if isinstance(st, ir.Op) and st.target is None and PRIMS[st.prim].mutates:
+                counts[st.args[0]] -= 1
         self.owners = owners
         self.shared = {v for w, memory in owners.items() for v in memory if v is not w}
         self.kept = escaping(fn.body)
