@@ -601,6 +601,11 @@ class _Emitter:
             place, assign = f"{out}[{', '.join(idx)}]", "="
         pairs = [(f"{v.name}.shape[{j}]", dims[idx.index(a)]) for v, axes in leaves
                  for j, a in enumerate(axes) if write or v is not ref or axes != idx]
+        donor = None
+        if not write:       # before the shape check, which then ends the set-up a joined loop may merge
+            donor = self.donated.get(id(st)) if not rebind else None
+            fresh = donor.name if donor is not None else f"{self.helper('_empty')}(({', '.join(dims)},))"
+            self.put(indent, f"{out} = {fresh}", st.line)
         mismatch = list(dict.fromkeys(f"{x} != {y}" for x, y in pairs if x != y and not self.facts.equal(x, y)))
         check = len(self.lines) if mismatch else None
         raised = f"raise ValueError({self.shape_message(st.line)})"
@@ -608,11 +613,6 @@ class _Emitter:
             self.put(indent, f"if {' or '.join(mismatch)}: {raised}", st.line)
         for x, y in pairs:
             self.facts.add_equal(x, y)
-        donor = None
-        if not write:
-            donor = self.donated.get(id(st)) if not rebind else None
-            fresh = donor.name if donor is not None else f"{self.helper('_empty')}(({', '.join(dims)},))"
-            self.put(indent, f"{out} = {fresh}", st.line)
         counts = [] if write else self.ridden_counts(indent, st, leaves, idx)
         head = len(self.lines)
         for k, i in enumerate(idx):
