@@ -654,9 +654,9 @@ class _Emitter:
         at = prev.start
         if prev.checks and nest.checks and prev.raised == nest.raised:
             prev.checks = list(dict.fromkeys(prev.checks + nest.checks))
-            check, line = self.lines[at - 1], self.lines[at - 1].rsplit("  # line ", 1)[1]
-            indent = check[:len(check) - len(check.lstrip())]
-            self.lines[at - 1] = f"{indent}if {' or '.join(prev.checks)}: {prev.raised}  # line {line}"
+            check = self.lines[at - 1]
+            indent, comment = check[:len(check) - len(check.lstrip())], check.rsplit(prev.raised, 1)[1]
+            self.lines[at - 1] = f"{indent}if {' or '.join(prev.checks)}: {prev.raised}{comment}"
             setup, at = setup[:-1], at - 1
         else:
             prev.checks, prev.raised = nest.checks, nest.raised

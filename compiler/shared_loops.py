@@ -39,6 +39,8 @@ class LoopNest:
 
 
 def storage(v: ir.Var, owners: dict[ir.Var, set[ir.Var]]) -> set[ir.Var]:
+    """The arrays whose memory ``v`` may share (itself when it owns its own), so that a view and
+    the array it views count as one place."""
     return owners.get(v, {v})
 
 
