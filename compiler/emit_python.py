@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from . import fusion, ir, piecewise, tie_counts
+from . import fusion, ir, piecewise, shared_loops, tie_counts
 from .donation import Donors
 from .helpers import NJIT_OPTIONS, VECTOR_NJIT_OPTIONS, definitions, helper_modules
 from .passes.analysis import def_counts, maybe_unassigned_reads, mutated, storage_owners, use_counts
@@ -52,6 +52,7 @@ def numba_type(t: Type) -> str:
 class EmitOptions:
     boundscheck: bool = True
     source_name: str = "<string>"
+    join_loops: bool = True       # consecutive elementwise loops as one (``shared_loops``)
 
 
 class _Emitter:
@@ -73,6 +74,8 @@ class _Emitter:
         self.rides: dict[int, list[ir.Op]] = {}       # loop op id -> counts of equal elements it may make
         self.counted: dict[int, str] = {}              # count_eq op id -> the count its loop made
         self.facts = ShapeFacts()                      # extents and indices already checked here
+        self.open: shared_loops.LoopNest | None = None  # the loop nest just emitted, if another may join it
+        self.params = set().union(*(shared_loops.storage(p, self.owners) for p in fn.params))
         self.tapes = lent_tapes(fn)                    # trailing parameters, returned after the results
         self.transposed = {st.target: st.args[0] for st in ir.walk(fn.body)   # lanes' copy -> matrix
                            if isinstance(st, ir.Op) and st.prim == "transposed_copy"}
@@ -500,12 +503,15 @@ class _Emitter:
         hidden = {**self.fused, **{a.target: a for p in pieces.values() for a in p.absorbed if a.target is not None}}
         self.donated.update(self.donors.in_block(stmts, hidden, late))
         self.rides.update(tie_counts.plan(stmts, self.fused, self.owners))
+        self.open = None
         for st in stmts:
             if isinstance(st, ir.Op) and st.target in self.fused or id(st) in absorbed:
                 continue
             if fusion.is_loop_op(st) or fusion.is_slice_loop(st, self.fused, self.owners):
                 self.fused_loop(indent, st)
-            elif isinstance(st, ir.Op):
+                continue
+            self.open = None
+            if isinstance(st, ir.Op):
                 self.op(indent, st)
             elif isinstance(st, ir.For):
                 self.hoist_checks(indent, st)
@@ -545,6 +551,7 @@ class _Emitter:
                 else:
                     text = vals[0]
                 self.put(indent, f"return {text}", st.line)
+        self.open = None        # a loop after this block's end runs outside it
 
     # ---- fused elementwise loops ------------------------------------------------------
     def fused_loop(self, indent: str, st: ir.Op) -> None:
@@ -553,6 +560,7 @@ class _Emitter:
         slice); no temporary per operation. Operand shapes must
         match exactly (scalars and rows against matrices broadcast); else a ValueError."""
         write = st.prim in fusion.WRITES | fusion.SLICE_WRITES
+        begin, rebind = len(self.lines), False
         if st.prim in fusion.SLICE_WRITES:
             dest, lo, hi = st.args[0], self.o(st.args[2]), self.o(st.args[3])
             view = self.fn.fresh(dest.name + "_part")
@@ -576,6 +584,7 @@ class _Emitter:
         else:
             piece = next((p for p in self.pieces.values() if p.reader is st), None)
             if piece is not None:
+                self.open = None
                 self.piecewise_loop(indent, st, piece)
                 return
             rank = st.target.type.rank
@@ -592,17 +601,20 @@ class _Emitter:
             place, assign = f"{out}[{', '.join(idx)}]", "="
         pairs = [(f"{v.name}.shape[{j}]", dims[idx.index(a)]) for v, axes in leaves
                  for j, a in enumerate(axes) if write or v is not ref or axes != idx]
-        mismatch = [f"{x} != {y}" for x, y in pairs if x != y and not self.facts.equal(x, y)]
-        if mismatch:
-            self.put(indent, f"if {' or '.join(dict.fromkeys(mismatch))}: raise ValueError({self.shape_message(st.line)})",
-                     st.line)
-        for x, y in pairs:
-            self.facts.add_equal(x, y)
-        if not write:
+        donor = None
+        if not write:       # before the shape check, which then ends the set-up a joined loop may merge
             donor = self.donated.get(id(st)) if not rebind else None
             fresh = donor.name if donor is not None else f"{self.helper('_empty')}(({', '.join(dims)},))"
             self.put(indent, f"{out} = {fresh}", st.line)
+        mismatch = list(dict.fromkeys(f"{x} != {y}" for x, y in pairs if x != y and not self.facts.equal(x, y)))
+        check = len(self.lines) if mismatch else None
+        raised = f"raise ValueError({self.shape_message(st.line)})"
+        if mismatch:
+            self.put(indent, f"if {' or '.join(mismatch)}: {raised}", st.line)
+        for x, y in pairs:
+            self.facts.add_equal(x, y)
         counts = [] if write else self.ridden_counts(indent, st, leaves, idx)
+        head = len(self.lines)
         for k, i in enumerate(idx):
             self.put(indent + "    " * k, f"for {i} in range({dims[k]}):", st.line)
         self.put(indent + "    " * rank, f"{place} {assign} {value}", st.line)
@@ -610,10 +622,52 @@ class _Emitter:
             self.put(indent + "    " * rank, f"{name} += {v.name}[{idx[0]}] == {m}", st.line)
         if not write and rebind:
             self.put(indent, f"{st.target.name} = {out}", st.line)
+        if counts or rebind or not self.opts.join_loops:
+            self.open = None
+        else:
+            written = st.args[0] if write else st.target
+            nest = shared_loops.LoopNest(
+                head, len(self.lines), dims, idx,
+                shared_loops.storage(written, self.owners) | (shared_loops.storage(donor, self.owners) if donor else set()),
+                set().union(*(shared_loops.storage(v, self.owners) for v, _ in leaves)),
+                set() if write or donor else {st.target},
+                mismatch if check == head - 1 and st.prim not in ("addrow", "setrow") else [], raised)
+            self.join(begin, nest, leaves)
         if not write:
             self.facts.forget({st.target.name})
             for k, d in enumerate(dims):
                 self.facts.add_equal(f"{st.target.name}.shape[{k}]", d)
+
+    def join(self, begin: int, nest: shared_loops.LoopNest, leaves: list) -> None:
+        """Move the loop nest just emitted (from ``begin``) into the one before it if that is
+        allowed (``shared_loops``): its set-up lines before that nest, its body after that nest's
+        body. A shape check that ends both set-ups with one message becomes one ``raise`` (not
+        after a row write's index check, which would then raise before the first shape check)."""
+        prev = self.open
+        self.open = nest
+        if prev is None or prev.end != begin or not shared_loops.may_join(prev, nest, leaves, self.owners, self.params):
+            return
+        if not all(a == b or self.facts.equal(a, b) for a, b in zip(prev.dims, nest.dims)):
+            return
+        setup, body = self.lines[begin:nest.start], self.lines[nest.start + len(nest.idx):]
+        del self.lines[begin:]
+        at = prev.start
+        if prev.checks and nest.checks and prev.raised == nest.raised:
+            prev.checks = list(dict.fromkeys(prev.checks + nest.checks))
+            check = self.lines[at - 1]
+            indent, comment = check[:len(check) - len(check.lstrip())], check.rsplit(prev.raised, 1)[1]
+            self.lines[at - 1] = f"{indent}if {' or '.join(prev.checks)}: {prev.raised}{comment}"
+            setup, at = setup[:-1], at - 1
+        else:
+            prev.checks, prev.raised = nest.checks, nest.raised
+        self.lines[at:at] = setup
+        prev.start += len(setup)
+        self.lines.extend(body)
+        prev.end = len(self.lines)
+        prev.writes |= nest.writes
+        prev.reads |= nest.reads
+        prev.made |= nest.made
+        self.open = prev
 
     def piecewise_loop(self, indent: str, st: ir.Op, piece: piecewise.Piecewise) -> None:
         """A rank-1 elementwise result reading an array built in two pieces (``compiler/piecewise.py``):
