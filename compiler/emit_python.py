@@ -14,11 +14,13 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import re
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from . import fusion, ir, piecewise, shared_loops, tie_counts
+from .buffer_reuse import reusable
 from .donation import Donors
 from .helpers import NJIT_OPTIONS, VECTOR_NJIT_OPTIONS, definitions, helper_modules
 from .passes.analysis import def_counts, maybe_unassigned_reads, mutated, storage_owners, use_counts
@@ -70,6 +72,13 @@ class _Emitter:
         self.piece_view: dict[ir.Var, tuple] = {}      # while emitting a split loop: which piece to read
         self.renamed: dict[ir.Var, str] = {}           # ... and the views its leaves are read through
         self.donors = Donors(fn, self.owners)
+        self.reusable = reusable(fn, self.owners, _allocates)
+        self.slots: dict[int, list[_Slot]] = {}        # loop id -> the buffers its reusable arrays take
+        self.slot_lines: list[tuple[int, str]] = []    # (line index, allocation) of each slot, before its loop
+        self.slotted: set[ir.Var] = set()              # the arrays that took a slot
+        self.takers: dict[ir.Var, ir.Var] = {}         # donor -> the result that takes its buffer
+        self.ir_names = {v.name for v in fn.params} | {v.name for st in ir.walk(fn.body) for v in ir.defined(st)}
+        self.loops: list[_Loop] = []                   # the loops around the statement being emitted
         self.donated: dict[int, ir.Var] = {}          # loop op id -> the dying input it writes into
         self.rides: dict[int, list[ir.Op]] = {}       # loop op id -> counts of equal elements it may make
         self.counted: dict[int, str] = {}              # count_eq op id -> the count its loop made
@@ -382,6 +391,9 @@ class _Emitter:
             self.new_tape(indent, op.target)
         elif p == "transposed_copy":
             self.transposed_copy(indent, op)
+        elif op.target in self.reusable and op.prim in _ZEROED:
+            dims = s[:op.target.type.rank] if p == "zeros" else [f"{s[0]}.shape[{k}]" for k in range(op.target.type.rank)]
+            self.allocate(indent, op.line, op.target, dims, zero=True)
         else:
             self.put(indent, f"{op.target.name} = {self.expr(op)}", op.line)
         self.learn(op)
@@ -413,6 +425,16 @@ class _Emitter:
                 self.facts.add_equal(f"{t.name}.shape[{k}]", term(x))
         elif p == "eq" and all(x.type.dtype == "int" and x.type.rank == 0 for x in a):
             self.facts.record_eq(t.name, term(a[0]), term(a[1]))
+
+    @contextmanager
+    def loop(self, indent: str, st: ir.For | ir.While):
+        """While ``st``'s lines are emitted (from its header on): it is the innermost loop."""
+        rebound = {v.name for inner in ir.walk([st]) for v in _rebound(inner)}
+        self.loops.append(_Loop(id(st), len(self.lines), indent, st.line, rebound))
+        try:
+            yield
+        finally:
+            self.loops.pop()
 
     @contextmanager
     def scope(self, st: ir.Stmt):
@@ -501,7 +523,9 @@ class _Emitter:
         absorbed = {id(a) for p in pieces.values() for a in p.absorbed}
         late = set().union(*(piecewise.leaves(p.part.args[1], self.fused) for p in pieces.values()))
         hidden = {**self.fused, **{a.target: a for p in pieces.values() for a in p.absorbed if a.target is not None}}
-        self.donated.update(self.donors.in_block(stmts, hidden, late))
+        donated = self.donors.in_block(stmts, hidden, late)
+        self.donated.update(donated)
+        self.takers.update({donor: st.target for st in stmts for k, donor in donated.items() if id(st) == k})
         self.rides.update(tie_counts.plan(stmts, self.fused, self.owners))
         self.open = None
         for st in stmts:
@@ -515,12 +539,13 @@ class _Emitter:
                 self.op(indent, st)
             elif isinstance(st, ir.For):
                 self.hoist_checks(indent, st)
-                self.put(indent, f"for {st.var.name} in range({self.o(st.lo)}, {self.o(st.hi)}, {self.o(st.step)}):",
-                         st.line)
-                with self.scope(st):
-                    self.block(st.body, inner)
+                with self.loop(indent, st):
+                    self.put(indent, f"for {st.var.name} in range({self.o(st.lo)}, {self.o(st.hi)}, {self.o(st.step)}):",
+                             st.line)
+                    with self.scope(st):
+                        self.block(st.body, inner)
             elif isinstance(st, ir.While):
-                with self.scope(st):
+                with self.loop(indent, st), self.scope(st):
                     if st.cond_body:
                         self.put(indent, "while True:", st.line)
                         self.block(st.cond_body, inner)
@@ -554,6 +579,54 @@ class _Emitter:
         self.open = None        # a loop after this block's end runs outside it
 
     # ---- fused elementwise loops ------------------------------------------------------
+    def allocate(self, indent: str, line: int, target: ir.Var | str, dims: list[str], zero: bool = False) -> bool:
+        """``target = empty(dims)`` (``zeros`` with ``zero``), float64. A ``buffer_reuse`` array
+        whose extents equal array extents its loop does not change takes a slot instead: a
+        buffer allocated before the loop, the one freed last whose holder had those extents,
+        else a new one (zeroed here with ``zero``). Allocated inside the loop only when its
+        shape changed, the buffer kept LLVM from vectorising the loops writing it (ode's RK4
+        stages). An array that donates its buffer to a later result (``donation``) takes a slot
+        only if that result could take one too, and holds it as long. Returns whether another
+        array of this iteration held the slot."""
+        life = self.reusable.get(target) if isinstance(target, ir.Var) else None
+        taker = self.takers.get(target)
+        if life and taker:          # the later result it gives its buffer holds the slot on
+            later = self.reusable.get(taker)
+            life = replace(life, end=max(life.end, later.end)) if later and later.loop == life.loop else None
+        loop = next((x for x in reversed(self.loops) if x.id == life.loop), None) if life else None
+        extents = [self.invariant_extent(d, loop) for d in dims] if loop else []
+        if not loop or None in extents:
+            fresh = f"{self.helper('_zeros' if zero else '_empty')}(({', '.join(dims)},))"
+            self.put(indent, f"{getattr(target, 'name', target)} = {fresh}", line)
+            return False
+        free = [slot for slot in loop.slots if slot.end < life.start and slot.extents == extents]
+        slot = max(free, key=lambda slot: slot.end) if free else None
+        if slot is None:
+            slot = _Slot(self.fn.fresh("slot"), extents, life.end)
+            loop.slots.append(slot)
+            fresh = f"{self.helper('_empty')}(({', '.join(extents)},))"
+            self.slot_lines.append((loop.header, f"{loop.indent}{slot.name} = {fresh}  # line {loop.line}"))
+        slot.end = life.end
+        self.slotted.add(target)
+        if zero:
+            idx = [f"_i{k}" for k in range(len(dims))]
+            for k, i in enumerate(idx):
+                self.put(indent + "    " * k, f"for {i} in range({slot.name}.shape[{k}]):", line)
+            self.put(indent + "    " * len(dims), f"{slot.name}[{', '.join(idx)}] = 0.0", line)
+        self.put(indent, f"{target.name} = {slot.name}", line)
+        return bool(free)
+
+    def invariant_extent(self, dim: str, loop: "_Loop") -> str | None:
+        """An extent of an array of the function (not a view the emitter made) known equal to
+        ``dim`` here, that ``loop`` does not rebind, so it has the same value before the loop
+        (an extent is never negative: allocating by it before a loop that does not run cannot
+        fail)."""
+        for term in sorted(self.facts.members(dim)):
+            m = _EXTENT.fullmatch(term)
+            if m and m.group(1) in self.ir_names and m.group(1) not in loop.rebound:
+                return term
+        return None
+
     def fused_loop(self, indent: str, st: ir.Op) -> None:
         """An elementwise expression tree as one loop nest: ``r = tree``, ``a += tree``,
         ``a[i] += tree``, ``a[i] = tree`` or ``a[lo:hi] (+)= tree`` (a loop over a view of the
@@ -604,8 +677,12 @@ class _Emitter:
         donor = None
         if not write:       # before the shape check, which then ends the set-up a joined loop may merge
             donor = self.donated.get(id(st)) if not rebind else None
-            fresh = donor.name if donor is not None else f"{self.helper('_empty')}(({', '.join(dims)},))"
-            self.put(indent, f"{out} = {fresh}", st.line)
+            if donor in self.slotted and self.takers.get(donor) is not st.target:
+                donor = None            # its slot serves another array once it is dead
+            if donor is not None:
+                self.put(indent, f"{out} = {donor.name}", st.line)
+            elif self.allocate(indent, st.line, out if rebind else st.target, dims):
+                self.open = None        # a loop before may still read the slot's last holder
         mismatch = list(dict.fromkeys(f"{x} != {y}" for x, y in pairs if x != y and not self.facts.equal(x, y)))
         check = len(self.lines) if mismatch else None
         raised = f"raise ValueError({self.shape_message(st.line)})"
@@ -685,7 +762,7 @@ class _Emitter:
         self.element_op(st, ["_i0"], [])
         ref = leaves[0][0]
         n = f"{ref.name}.shape[0]"
-        self.put(indent, f"{st.target.name} = {self.helper('_empty')}(({n},))", line)
+        self.allocate(indent, line, st.target, [n])
         self.slice_bounds(indent, line, lo, hi, n)
         pairs = [(f"{v.name}.shape[0]", n) for v, _ in leaves if v is not ref]
         mismatch = [f"{x} != {y}" for x, y in pairs if x != y and not self.facts.equal(x, y)]
@@ -774,6 +851,49 @@ class _Emitter:
                     self.lines.append(f"{indent}{shared[value]} = {value}")
                 value = shared[value]
             self.lines.append(f"{indent}{v.name} = {value}")
+
+    def place_slots(self) -> None:
+        """Insert each slot's allocation before its loop (once the whole function is emitted:
+        earlier, it would move the lines that open loop nests point at)."""
+        for _, at, line in sorted(((k, at, line) for k, (at, line) in enumerate(self.slot_lines)),
+                                  key=lambda x: (x[1], x[0]), reverse=True):
+            self.lines.insert(at, line)
+
+
+_ZEROED = ("zeros", "zeros_like")
+
+
+_EXTENT = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)\.shape\[\d+\]")
+
+
+@dataclass
+class _Slot:
+    """A buffer that arrays of one loop take in turn (``buffer_reuse``): its variable, its
+    extents, and the last statement of the iteration that its last holder lives to."""
+
+    name: str
+    extents: list[str]
+    end: int
+
+
+@dataclass
+class _Loop:
+    """A loop being emitted: where its header line is (slots are allocated just before), and
+    the variables it assigns."""
+
+    id: int
+    header: int
+    indent: str
+    line: int
+    rebound: set[str]
+    slots: list[_Slot] = field(default_factory=list)
+
+
+def _allocates(st: ir.Op) -> bool:
+    """Whether the emitter gives ``st``'s result a new float buffer of its own (``allocate``)."""
+    if fusion.is_loop_op(st):
+        return st.prim not in fusion.WRITES
+    return st.prim in _ZEROED and st.target.type.dtype == "float" and st.target.type.rank > 0
 
 
 def _rebound(st: ir.Stmt) -> list[ir.Var]:
@@ -864,6 +984,7 @@ def emit_module(fn: ir.Function, options: EmitOptions | None = None, header: str
     em.lines.append(f"def {entry}({params}):")
     em.predeclare("    ")
     em.block(fn.body, "    ")
+    em.place_slots()
     out = [f"# {header or 'Generated by adc'}, from {fn.filename!r}. Do not edit.",
            "import numba as _nb", "import numpy as _np", ""]
     blas = blas_available()

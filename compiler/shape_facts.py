@@ -49,6 +49,10 @@ class ShapeFacts:
         c = self._find(a)
         return c is not None and b in c
 
+    def members(self, term: str) -> set[str]:
+        """``term`` and every term known equal to it."""
+        return (self._find(term) or set()) | {term}
+
     def add_equal(self, a: str, b: str) -> None:
         if self.equal(a, b):
             return

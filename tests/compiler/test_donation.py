@@ -104,7 +104,7 @@ def _allocations(module, name) -> int:
 def test_only_dying_arrays_donate():
     m = adc.loads(SOURCE, "donation.ad", jit=False)
     assert _allocations(m, "dies") == 1               # u takes t's buffer
-    assert _allocations(m, "in_a_loop") == 1          # u takes t's, every iteration
+    assert _allocations(m, "in_a_loop") == 1          # u takes t's, which takes a slot made before the loop
     for kept in ("read_later", "viewed", "fused_reader_later"):
         assert _allocations(m, kept) == 2, kept
 
