@@ -76,6 +76,7 @@ class _Emitter:
         self.slots: dict[int, list[_Slot]] = {}        # loop id -> the buffers its reusable arrays take
         self.slot_lines: list[tuple[int, str]] = []    # (line index, allocation) of each slot, before its loop
         self.slotted: set[ir.Var] = set()              # the arrays that took a slot
+        self.counters: set[str] = set()                # counters of the loops around here that never go below 0
         self.takers: dict[ir.Var, ir.Var] = {}         # donor -> the result that takes its buffer
         self.ir_names = {v.name for v in fn.params} | {v.name for st in ir.walk(fn.body) for v in ir.defined(st)}
         self.loops: list[_Loop] = []                   # the loops around the statement being emitted
@@ -293,11 +294,16 @@ class _Emitter:
         where = f" (axis {axis})" if len(idx) > 1 else ""
         return repr(f"index out of range for '{name}'{where} on line {op.line} of {self.opts.source_name}")
 
-    def check(self, indent: str, line: int, msg: str, indices: list[tuple[ir.Var, int, str]],
+    def check(self, indent: str, line: int, msg: str, indices: list[tuple[ir.Var, int, str | tuple[str, str]]],
               record: bool = False) -> None:
-        """One ``raise IndexError(msg)`` for indices (array, axis, index text) that share it. With
-        ``record`` (a check in the statement's own block, not one hoisted under ``if`` before a
-        loop), indices already checked on this path are left out and the new ones remembered."""
+        """One ``raise IndexError(msg)`` for indices (array, axis, index text, or the texts of the
+        least and greatest of a range of indices) that share it. An index ``i`` is in range of
+        an extent ``n`` iff ``-n <= i < n``; a range iff its least and greatest are; a bound known
+        not negative, or a negative literal, needs one side only (extents are never negative),
+        which is most of the compile time the checks cost (gmm's gradient: 96 comparisons joined
+        by ``or`` before, 18 after). With ``record`` (a check
+        in the statement's own block, not one hoisted under ``if`` before a loop), indices
+        already checked on this path are left out and the new ones remembered."""
         if record:
             indices = [(b, axis, v) for b, axis, v in indices if not self.facts.checked(b.name, axis, v)]
             for base, axis, value in indices:
@@ -306,9 +312,16 @@ class _Emitter:
             return
         conds = []
         for base, axis, value in indices:
+            low, high = value if isinstance(value, tuple) else (value, value)
             n = f"{base.name}.shape[{axis}]"
-            conds.append(f"{value} < -{n} or {value} >= {n}")
+            conds += [] if self.nonnegative(low) else [f"{low} < -{n}"]
+            conds += [] if (_literal(high) or 0) < 0 else [f"{high} >= {n}"]
         self.put(indent, f"if {' or '.join(conds)}: raise IndexError({msg})", line)
+
+    def nonnegative(self, text: str) -> bool:
+        """Whether an index text is known >= 0 here: a literal, or the counter of a loop around."""
+        value = _literal(text)
+        return text in self.counters if value is None else value >= 0
 
     def hoist_checks(self, indent: str, loop: ir.For) -> None:
         """Check indices that move with the loop counter once, before the loop.
@@ -344,12 +357,16 @@ class _Emitter:
         if not checks:
             return
         lo, hi, step = self.o(loop.lo), self.o(loop.hi), self.o(loop.step)
-        last = self.fn.fresh(loop.var.name + "_last")
-        if isinstance(loop.step, ir.Const) and loop.step.value in (1, -1):
-            value = f"{hi} - {step}"          # read only if the loop runs
+        unit = isinstance(loop.step, ir.Const) and loop.step.value in (1, -1)
+        if unit and _literal(hi) is not None:
+            last = _offset(hi, -loop.step.value)
         else:
-            value = f"{lo} + ({self.trip_count(lo, hi, loop.step)} - 1) * {step}"
-        self.put(indent, f"{last} = {value}", loop.line)
+            last = self.fn.fresh(loop.var.name + "_last")
+            if unit:
+                value = f"{hi} - {step}"          # read only if the loop runs
+            else:
+                value = f"{lo} + ({self.trip_count(lo, hi, loop.step)} - 1) * {step}"
+            self.put(indent, f"{last} = {value}", loop.line)
         self.put(indent, f"if {self.in_range(lo, hi, loop.step)}:", loop.line)
         # Checks with the same message (the first and last iteration of one access, an array
         # and its adjoint, two accesses of one array on one line) share a raise: each raise
@@ -357,12 +374,15 @@ class _Emitter:
         # 35 such pairs). As with any hoisting, which one is reported can change only when
         # several indices are out of range.
         groups: dict[str, tuple[int, list]] = {}
+        ordered = isinstance(loop.step, ir.Const)       # the first index is the least or the greatest
         for st, base, idx, axis, off in checks:
             msg = self.index_message(st, base, idx, axis)
             line, indices = groups.setdefault(msg, (st.line, []))
-            for end in [f"{end} + {off}" if off else end for end in (lo, last)]:
-                if (base, axis, end) not in indices:      # the jammed copies of one access
-                    indices.append((base, axis, end))
+            ends = [_offset(end, off) for end in (lo, last)]
+            ranges = [tuple(ends if loop.step.value > 0 else ends[::-1])] if ordered else ends
+            for value in ranges:
+                if (base, axis, value) not in indices:      # the jammed copies of one access
+                    indices.append((base, axis, value))
         for msg, (line, indices) in groups.items():
             self.check(indent + "    ", line, msg, indices)
 
@@ -431,10 +451,14 @@ class _Emitter:
         """While ``st``'s lines are emitted (from its header on): it is the innermost loop."""
         rebound = {v.name for inner in ir.walk([st]) for v in _rebound(inner)}
         self.loops.append(_Loop(id(st), len(self.lines), indent, st.line, rebound))
+        counter = _nonnegative_counter(st)
+        if counter:
+            self.counters.add(counter)
         try:
             yield
         finally:
             self.loops.pop()
+            self.counters.discard(counter)
 
     @contextmanager
     def scope(self, st: ir.Stmt):
@@ -861,6 +885,34 @@ class _Emitter:
 
 
 _ZEROED = ("zeros", "zeros_like")
+
+
+def _nonnegative_counter(st: ir.Stmt) -> str | None:
+    """The counter of a loop that counts up from a literal >= 0 or down to one >= -1 and is not
+    assigned in its body: never negative inside it."""
+    if not isinstance(st, ir.For) or not isinstance(st.step, ir.Const):
+        return None
+    bound = st.lo if st.step.value > 0 else st.hi
+    floor = 0 if st.step.value > 0 else -1
+    if not (isinstance(bound, ir.Const) and bound.value >= floor):
+        return None
+    if any(st.var in ir.defined(inner) for inner in ir.walk(st.body)):
+        return None
+    return st.var.name
+
+
+def _literal(text: str) -> int | None:
+    """The value of an int literal's text (``3``, ``(-1)``), else None."""
+    bare = text[1:-1] if text.startswith("(") and text.endswith(")") else text
+    return int(bare) if re.fullmatch(r"-?\d+", bare) else None
+
+
+def _offset(text: str, off: int) -> str:
+    """The text of ``text + off``, folded when ``text`` is a literal."""
+    value = _literal(text)
+    if value is None:
+        return f"{text} + {off}" if off > 0 else f"{text} - {-off}" if off else text
+    return str(value + off) if value + off >= 0 else f"({value + off})"
 
 
 _EXTENT = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)\.shape\[\d+\]")

@@ -49,6 +49,21 @@ SOURCE = textwrap.dedent('''
     def rows(a: float[n, m], v: float[m]) -> float:
         return sum((a + v) * (a + v))
 
+    def windows(x: float[n], lo: int, hi: int) -> float:
+        s = 0.0
+        for i in range(lo, hi):
+            s += x[i] + 2.0 * x[i + 1]
+        for j in range(hi, lo, -1):
+            s = s * 0.5 + x[j - 1]
+        for k in range(0, hi):
+            s += x[k]
+        for k2 in range(hi, -1, -1):
+            s += 0.25 * x[k2]
+        for a in range(0, 2):
+            for b in range(lo, hi):
+                s += x[a] * x[b]
+        return s
+
     def steps(x: float[n], lo: int, hi: int) -> float:
         s = 0.0
         for i in range(lo, hi):
@@ -160,3 +175,39 @@ def test_unit_step_loops_count_their_trips_without_a_call(module):
     # the gradient does not run the first loop forwards: the reversed second one reads x first
     with pytest.raises(IndexError, match=f"index out of range for 'x' on line {line + 2} of checks.ad"):
         grad(x, -6, 2)
+
+
+def _windows(x, lo, hi):
+    """``windows`` in Python, with the language's rule: an index i is in range iff -n <= i < n."""
+    def at(i):
+        if not -len(x) <= i < len(x):
+            raise IndexError(i)
+        return x[i]
+    s = 0.0
+    for i in range(lo, hi):
+        s += at(i) + 2.0 * at(i + 1)
+    for j in range(hi, lo, -1):
+        s = s * 0.5 + at(j - 1)
+    for k in range(0, hi):
+        s += at(k)
+    for k2 in range(hi, -1, -1):
+        s += 0.25 * at(k2)
+    for a in range(0, 2):
+        for b in range(lo, hi):
+            s += at(a) * at(b)
+    return s
+
+
+def test_range_checks_raise_exactly_when_an_index_is_out_of_range(module):
+    """Checks of a loop's first and last index, with one side left out where a bound is known
+    not negative, raise for the same loop bounds as checking every index would."""
+    x = np.array([1.0, -2.0, 3.0, 0.5])
+    for lo in range(-6, 7):
+        for hi in range(-6, 7):
+            try:
+                expected = _windows(x, lo, hi)
+            except IndexError:
+                with pytest.raises(IndexError):
+                    module.windows(x, lo, hi)
+            else:
+                assert module.windows(x, lo, hi) == pytest.approx(expected, rel=1e-14), (lo, hi)
