@@ -84,6 +84,7 @@ class _Emitter:
         self.rides: dict[int, list[ir.Op]] = {}       # loop op id -> counts of equal elements it may make
         self.counted: dict[int, str] = {}              # count_eq op id -> the count its loop made
         self.facts = ShapeFacts()                      # extents and indices already checked here
+        self.learn_parameters()
         self.open: shared_loops.LoopNest | None = None  # the loop nest just emitted, if another may join it
         self.params = set().union(*(shared_loops.storage(p, self.owners) for p in fn.params))
         self.tapes = lent_tapes(fn)                    # trailing parameters, returned after the results
@@ -418,6 +419,18 @@ class _Emitter:
             self.put(indent, f"{op.target.name} = {self.expr(op)}", op.line)
         self.learn(op)
 
+    def learn_parameters(self) -> None:
+        """What the argument checks guarantee before every call: parameters declared with one
+        dimension name have equal extents there, and a literal dimension is that extent."""
+        named: dict[str, str] = {}
+        for p, t in zip(self.fn.params, self.fn.param_types):
+            for k, d in enumerate(t.dims or ()):
+                term = f"{p.name}.shape[{k}]"
+                if isinstance(d, int):
+                    self.facts.add_equal(term, str(d))
+                elif isinstance(d, str):
+                    self.facts.add_equal(named.setdefault(d, term), term)
+
     def learn(self, op: ir.Op) -> None:
         """Update the shape facts after ``op``: its target's old facts go, and what its definition
         says about its extents comes in."""
@@ -445,6 +458,16 @@ class _Emitter:
                 self.facts.add_equal(f"{t.name}.shape[{k}]", term(x))
         elif p == "eq" and all(x.type.dtype == "int" and x.type.rank == 0 for x in a):
             self.facts.record_eq(t.name, term(a[0]), term(a[1]))
+        elif (p in ("add", "sub") and t.type == Type("int") and isinstance(a[0], ir.Var)
+              and isinstance(a[1], ir.Const) and a[1].type.dtype == "int"):
+            self.facts.add_equal(t.name, f"{a[0].name}{a[1].value if p == 'add' else -a[1].value:+d}")
+        elif p == "slice" and isinstance(a[0], ir.Var):
+            self.learn_slice(t.name, a[0].name, term(a[1]), term(a[2]))
+
+    def learn_slice(self, view: str, array: str, lo: str, hi: str) -> None:
+        length = self.facts.slice_length(array, lo, hi)
+        if length is not None:
+            self.facts.add_equal(f"{view}.shape[0]", length)
 
     @contextmanager
     def loop(self, indent: str, st: ir.For | ir.While):
@@ -494,7 +517,10 @@ class _Emitter:
     def slice_bounds(self, indent: str, line: int, lo: str, hi: str, n: str) -> None:
         """``_lo``, ``_hi``: the elements ``[lo:hi]`` of a length-``n`` array, as Python slices take them."""
         for name, bound in (("_lo", lo), ("_hi", hi)):
-            self.put(indent, f"{name} = min(max({bound} + {n} if {bound} < 0 else {bound}, 0), {n})", line)
+            value = _literal(bound)
+            clipped = (f"min(max({bound} + {n} if {bound} < 0 else {bound}, 0), {n})" if value is None
+                       else f"min({value}, {n})" if value >= 0 else f"min(max({n} - {-value}, 0), {n})")
+            self.put(indent, f"{name} = {clipped}", line)
         self.put(indent, "_hi = max(_hi, _lo)", line)
 
     def new_tape(self, indent: str, tape: ir.Var) -> None:
@@ -588,9 +614,10 @@ class _Emitter:
                     with self.scope(st):
                         self.block(st.orelse, inner)
             elif isinstance(st, ir.Assert):
-                self.put(indent, f"if not {self.o(st.cond)}:", st.line)
-                msg = repr(f"{st.message} (assert on line {st.line} of {self.opts.source_name})")
-                self.lines.append(f"{inner}raise AssertionError({msg})")
+                if not (isinstance(st.cond, ir.Var) and self.facts.holds(st.cond.name)):
+                    self.put(indent, f"if not {self.o(st.cond)}:", st.line)
+                    msg = repr(f"{st.message} (assert on line {st.line} of {self.opts.source_name})")
+                    self.lines.append(f"{inner}raise AssertionError({msg})")
                 if isinstance(st.cond, ir.Var):
                     self.facts.asserted(st.cond.name)
             elif isinstance(st, ir.Return):
@@ -662,6 +689,8 @@ class _Emitter:
             dest, lo, hi = st.args[0], self.o(st.args[2]), self.o(st.args[3])
             view = self.fn.fresh(dest.name + "_part")
             self.put(indent, f"{view} = {dest.name}[{lo}:{hi}]", st.line)
+            self.facts.forget({view})
+            self.learn_slice(view, dest.name, lo, hi)
             idx, leaves = ["_i0"], []
             value = self.element(st.args[1], idx, leaves)
             dims, rank = [f"{view}.shape[0]"], 1
@@ -790,12 +819,14 @@ class _Emitter:
         self.slice_bounds(indent, line, lo, hi, n)
         pairs = [(f"{v.name}.shape[0]", n) for v, _ in leaves if v is not ref]
         mismatch = [f"{x} != {y}" for x, y in pairs if x != y and not self.facts.equal(x, y)]
-        mismatch += [f"{v.name}.shape[0] != _hi - _lo" for v, _ in part_leaves]
+        for x, y in pairs:              # past the first conditions of the check, they are equal
+            self.facts.add_equal(x, y)
+        part = self.facts.slice_length(ref.name, lo, hi)
+        mismatch += [f"{v.name}.shape[0] != _hi - _lo" for v, _ in part_leaves
+                     if part is None or not self.facts.equal(f"{v.name}.shape[0]", part)]
         if mismatch:
             self.put(indent, f"if {' or '.join(dict.fromkeys(mismatch))}: raise ValueError({self.shape_message(line)})",
                      line)
-        for x, y in pairs:
-            self.facts.add_equal(x, y)
         for source, a, b in ((piece.whole, "0", "_lo"), (piece.part.args[1], "_lo", "_hi"), (piece.whole, "_hi", n)):
             self.piece_view[read] = (source, [] if source is piece.part.args[1] else None)
             if a != "0":

@@ -10,8 +10,11 @@ lstm's gradient. A check is left out when an earlier one on every path already g
 - checked indices: an index checked earlier against an extent is in range of every array
   known to have that extent.
 
-Facts are terms (``"x.shape[0]"``, or the name of an int variable that holds an extent) in
-equivalence classes, and index checks as (array, axis, index text). Reassigning a variable drops
+- slice lengths: ``x[1:n]`` and ``z[0:n-1]`` have equal lengths when ``x`` and ``z`` have equal
+  extents ``n`` (``slice_length``), as the right-hand side of a stencil (ode's) needs.
+
+Facts are terms (``"x.shape[0]"``, the name of an int variable that holds an extent, an int
+variable plus a constant ``"n-1"``, a slice's length ``"len[n-1]"``) in equivalence classes, and index checks as (array, axis, index text). Reassigning a variable drops
 every fact that names it; a loop or branch starts from the facts before it minus those naming a
 variable it assigns, and the facts it learns are dropped after it (it may not run).
 """
@@ -20,10 +23,14 @@ from __future__ import annotations
 import re
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+_OFFSET = re.compile(r"([A-Za-z_][A-Za-z_0-9]*(?:\.shape\[\d+\])?)([+-]\d+)")   # "n-1": the int n minus 1
 
 
 def _names(term: str) -> set[str]:
-    """The variables a term (``"x.shape[0]"``, ``"n"``, ``"3"``) or an index text reads."""
+    """The variables a term (``"x.shape[0]"``, ``"n"``, ``"3"``, ``"n-1"``, a slice's length
+    ``"len[x.shape[0]-1]"``) or an index text reads."""
+    if term.startswith("len["):
+        term = term[4:]
     return set(_NAME.findall(term.split(".shape[")[0]))
 
 
@@ -60,6 +67,28 @@ class ShapeFacts:
         merged = (ca or {a}) | (cb or {b})
         self.classes = [c for c in self.classes if c is not ca and c is not cb] + [merged]
 
+    def offset_of(self, term: str, extent: str) -> int | None:
+        """``k`` if ``term`` is known to equal ``extent + k`` (``n - 1`` with ``n`` the extent), else None."""
+        for member in self.members(term):
+            if self.equal(member, extent):
+                return 0
+            m = _OFFSET.fullmatch(member)
+            if m and self.equal(m.group(1), extent):
+                return int(m.group(2))
+        return None
+
+    def slice_length(self, array: str, lo: str, hi: str) -> str | None:
+        """A term for the length of ``array[lo:hi]`` (rank 1) that another slice's length shares
+        exactly when they are equal, or None: for a literal ``lo = c >= 0`` and ``hi`` known to
+        be the extent ``n`` plus ``k <= 0``, the length is ``max(0, n + k - c)`` whatever ``n``
+        is, as long as ``c >= -k - 2`` (for a smaller ``n`` a negative ``hi`` counts from the
+        end: ``a[0:n - 3]`` of a 2-element array has one element)."""
+        extent = f"{array}.shape[0]"
+        k = self.offset_of(hi, extent)
+        if not re.fullmatch(r"\d+", lo) or k is None or k > 0 or int(lo) < -k - 2:
+            return None
+        return f"len[{min(self.members(extent))}{k - int(lo):+d}]"
+
     def checked(self, array: str, axis: int, index: str) -> bool:
         """Whether ``index`` is known in range on ``axis`` of ``array``: it was checked against
         this extent or one known equal to it."""
@@ -71,6 +100,10 @@ class ShapeFacts:
 
     def record_eq(self, flag: str, a: str, b: str) -> None:
         self.equalities[flag] = (a, b)
+
+    def holds(self, flag: str) -> bool:
+        """Whether ``flag`` compares two terms already known equal (an assert of it cannot fail)."""
+        return flag in self.equalities and self.equal(*self.equalities[flag])
 
     def asserted(self, flag: str) -> None:
         """``flag`` was just asserted true: the extents it compared are equal."""

@@ -64,6 +64,21 @@ SOURCE = textwrap.dedent('''
                 s += x[a] * x[b]
         return s
 
+    def stencil(x: float[n], y: float[n]) -> float[n]:
+        z = x * 1.0
+        z[2:n] = x[2:n] * y[0:n - 2]
+        return z
+
+    def short(x: float[n], y: float[n]) -> float[n]:
+        z = x * 1.0
+        z[1:n] = x[1:n] * y[0:n - 3]
+        return z
+
+    def twice(x: float[n], y: float[m]) -> float:
+        assert m == n, "same sizes"
+        assert m == n, "again"
+        return sum(x * y)
+
     def steps(x: float[n], lo: int, hi: int) -> float:
         s = 0.0
         for i in range(lo, hi):
@@ -211,3 +226,28 @@ def test_range_checks_raise_exactly_when_an_index_is_out_of_range(module):
                     module.windows(x, lo, hi)
             else:
                 assert module.windows(x, lo, hi) == pytest.approx(expected, rel=1e-14), (lo, hi)
+
+
+def test_slices_of_equal_extents_need_no_shape_check(module):
+    """x[2:n] and y[0:n-2] of equal extents have equal lengths for every n (a negative end
+    counts from the end: for n = 1, y[0:-1] is empty, as x[2:1] is)."""
+    assert "raise ValueError" not in _python(module, "stencil")
+    for n in range(6):
+        x, y = np.arange(1.0, n + 1), np.arange(10.0, 10 + n)
+        z = x.copy()
+        z[2:n] = x[2:n] * y[0:n - 2]
+        np.testing.assert_array_equal(module.stencil(x, y), z)
+
+
+def test_slices_of_other_lengths_still_raise(module):
+    assert "raise ValueError" in _python(module, "short")
+    with pytest.raises(ValueError, match="line"):
+        module.short(np.ones(5), np.ones(5))
+    np.testing.assert_array_equal(module.short(np.ones(1), np.ones(1)), [1.0])   # y[0:-2] and x[1:1]: empty
+
+
+def test_an_assert_implied_by_an_earlier_one_is_left_out(module):
+    assert _python(module, "twice").count("raise AssertionError") == 1
+    with pytest.raises(AssertionError, match="same sizes"):
+        module.twice(np.ones(3), np.ones(2))
+    assert module.twice(np.ones(3), np.full(3, 2.0)) == 6.0
