@@ -154,10 +154,12 @@ HELPERS = {
         s += a[k] * b[k]
     return s''',
     "_vecmat": '''def _vecmat(v, m):
-    if _BLAS and m.size > 4096:
-        return _np.dot(v, m)
     if v.shape[0] != m.shape[0]:
         raise ValueError("@: shapes do not match")
+    if _BLAS and m.size > 4096:
+        out = _empty(m.shape[1])
+        _gevm(v, m, out)
+        return out
     out = _zeros(m.shape[1])
     for i in range(m.shape[0]):
         vi = v[i]
@@ -165,11 +167,12 @@ HELPERS = {
             out[j] += vi * m[i, j]
     return out''',
     "_matvec": '''def _matvec(m, v):
-    if _BLAS and m.size > 4096:
-        return _np.dot(m, v)
     if v.shape[0] != m.shape[1]:
         raise ValueError("@: shapes do not match")
     out = _empty(m.shape[0])
+    if _BLAS and m.size > 4096:
+        _gemv(m, v, out)
+        return out
     for i in range(m.shape[0]):
         s = 0.0
         for j in range(m.shape[1]):
@@ -177,10 +180,12 @@ HELPERS = {
         out[i] = s
     return out''',
     "_matmul": '''def _matmul(a, b):
-    if _BLAS and a.shape[0] * a.shape[1] * b.shape[1] > 2048:
-        return _np.dot(a, b)
     if a.shape[1] != b.shape[0]:
         raise ValueError("@: shapes do not match")
+    if _BLAS and a.shape[0] * a.shape[1] * b.shape[1] > 2048:
+        out = _empty((a.shape[0], b.shape[1]))
+        _gemm(a, b, out)
+        return out
     out = _zeros((a.shape[0], b.shape[1]))
     for i in range(a.shape[0]):
         for k in range(a.shape[1]):
@@ -213,8 +218,8 @@ HELPER_OPTIONS = {"_in_range": "(_nb.int64, _nb.int64, _nb.int64), ",
 
 # The helpers each helper calls, emitted with it.
 HELPER_NEEDS = {"_sigmoid": ("_exp",), "_softplus": ("_exp",), "_logsumexp": ("_exp", "_amax"),
-                "_prod_others": ("_empty",), "_sum_rows": ("_zeros",), "_vecmat": ("_zeros",),
-                "_matvec": ("_empty",), "_matmul": ("_zeros",), "_outer": ("_empty",)}
+                "_prod_others": ("_empty",), "_sum_rows": ("_zeros",), "_vecmat": ("_zeros", "_empty", "_gevm"),
+                "_matvec": ("_empty", "_gemv"), "_matmul": ("_zeros", "_empty", "_gemm"), "_outer": ("_empty",)}
 
 # float64 arrays are allocated by Numba intrinsics (``_empty(shape)``, ``_zeros``, ``_ones``; a
 # shape is an int or a tuple of ints) rather than by ``np.empty`` and ``np.zeros``. Numba
@@ -277,6 +282,56 @@ else:
 
 
     _empty, _zeros, _ones = _allocator(None), _allocator(0.0), _allocator(1.0)"""
+
+
+# The matrix products call BLAS through Numba's own entry points (the ones its np.dot calls) from
+# intrinsics: Numba implements np.dot as an overload that compiles a chain of small functions
+# (np.dot(a, b) calls np.dot(a, b, out), np.zeros, np.empty) through its whole pipeline for every
+# combination of operand layouts, about 0.3 s each, once per process: 1.5-2.5 s of gmm's cold
+# compile, where its gradient multiplies C by F and F by C matrices. As plain Python they are
+# numpy's np.dot.
+BLAS_KERNELS = ("_gemm", "_gemv", "_gevm")
+BLAS_DEFINITIONS = '''if _nb.config.DISABLE_JIT:
+    def _gemm(a, b, out):
+        _np.dot(a, b, out=out)
+
+
+    def _gemv(m, v, out):
+        _np.dot(m, v, out=out)
+
+
+    def _gevm(v, m, out):
+        _np.dot(v, m, out=out)
+else:
+    from numba.core import cgutils as _cgutils
+    from numba.np import linalg as _linalg
+    from numba.np.arrayobj import make_array as _make_array
+
+
+    def _blas(call):
+        # an intrinsic writing a product of its first two arrays into its third (C-contiguous
+        # float64): call(context, builder, types, shapes, data) with each argument contiguous
+        @_nb.extending.intrinsic
+        def product(typingctx, x, y, out):
+            def codegen(context, builder, sig, args):
+                _linalg.ensure_blas()
+                with _linalg.make_contiguous(context, builder, sig, args) as (sig, args):
+                    arrays = [_make_array(t)(context, builder, v) for t, v in zip(sig.args, args)]
+                    shapes = [_cgutils.unpack_tuple(builder, a.shape) for a in arrays]
+                    for n in shapes[0] + shapes[1]:
+                        _linalg.check_c_int(context, builder, n)
+                    call(context, builder, sig.args, shapes, [a.data for a in arrays])
+                return context.get_dummy_value()
+            return _nb.types.none(x, y, out), codegen
+        return product
+
+
+    _gemm = _blas(lambda context, builder, t, s, d: _linalg.call_xxgemm(
+        context, builder, t[0], s[0], d[0], t[1], s[1], d[1], t[2], s[2], d[2]))
+    _gemv = _blas(lambda context, builder, t, s, d: _linalg.call_xxgemv(
+        context, builder, t[0].layout == 'C', t[0], s[0], d[0], d[1], d[2]))
+    _gevm = _blas(lambda context, builder, t, s, d: _linalg.call_xxgemv(
+        context, builder, t[1].layout == 'F', t[1], s[1], d[1], d[0], d[2]))'''
 
 
 # Numba's nopython pipeline without two passes that find nothing to do in generated code but
@@ -372,7 +427,10 @@ def definitions(names: set[str], blas: bool, vector: bool = False) -> list[str]:
         out.extend(["", VECTOR_PIPELINE_DEFINITION, ""])
     if names & set(ALLOCATORS):
         out.extend(["", ALLOCATOR_DEFINITIONS, ""])
-    imports = [f"from {module_name(name, blas)} import {name}" for name in sorted(names - set(ALLOCATORS))]
+    if names & set(BLAS_KERNELS):
+        out.extend(["", BLAS_DEFINITIONS, ""])
+    inline = set(ALLOCATORS) | set(BLAS_KERNELS)
+    imports = [f"from {module_name(name, blas)} import {name}" for name in sorted(names - inline)]
     if imports:
         out.extend(["", *imports, ""])
     return out
@@ -387,7 +445,7 @@ def helper_modules(names: set[str], blas: bool) -> dict[str, str]:
     def add(name: str) -> None:
         for need in HELPER_NEEDS.get(name, ()):
             add(need)
-        if name not in ALLOCATORS:
+        if name not in ALLOCATORS and name not in BLAS_KERNELS:
             out[module_name(name, blas)] = module_text(name, blas)
     for name in sorted(names):
         add(name)

@@ -139,6 +139,12 @@ def _long_product_args(rng):
     return rng.normal(size=(3000, n)), rng.normal(size=(3000, m))
 
 
+def _long_vector_args(rng):
+    # matrix-vector products with over 4096 elements: BLAS's gemv, on C- and Fortran-ordered matrices
+    n, _ = _dims(rng)
+    return rng.normal(size=(3000, n)), rng.normal(size=3000), rng.normal(size=n)
+
+
 def _index_args(rng):
     n, m = _dims(rng)
     i, j2 = int(rng.integers(0, n)), int(rng.integers(0, m))
@@ -319,6 +325,9 @@ ROWS: list[Row] = [
         lambda A, B, x, y, K, ki: (A @ B, A @ x, y @ A, x @ x, K @ x, A @ ki, (K @ ki).astype(float))),
     Row("matmul_long", "A: float[p, n], B: float[p, m]", "(float[n, m], float[m, n])",
         "return transpose(A) @ B, transpose(B) @ A", _long_product_args, lambda A, B: (A.T @ B, B.T @ A)),
+    Row("matvec_long", "A: float[p, n], x: float[p], y: float[n]", "(float[n], float[p], float[n], float[p])",
+        "return transpose(A) @ x, A @ y, x @ A, y @ transpose(A)", _long_vector_args,
+        lambda A, x, y: (A.T @ x, A @ y, x @ A, y @ A.T)),
     _compare("lt", "<", lambda a, b: a < b),
     _compare("le", "<=", lambda a, b: a <= b),
     _compare("gt", ">", lambda a, b: a > b),
