@@ -339,81 +339,105 @@ else:
 # rewrites (fusing numpy array expressions: the emitter writes loops). With no cfunc wrapper
 # (a C-callable copy of each function, which nothing here takes), about 8% of lstm's and 12%
 # of gmm's gradient compile.
-PIPELINE_DEFINITION = """from numba.core.compiler import CompilerBase as _CompilerBase, DefaultPassBuilder as _DefaultPassBuilder
-from numba.core.typed_passes import NopythonRewrites as _NopythonRewrites
+PIPELINE_DEFINITION = """from numba.core.codegen import CPUCodegen as _CPUCodegen, JITCodeLibrary as _JITCodeLibrary
+from numba.core.compiler import CompilerBase as _CompilerBase, DefaultPassBuilder as _DefaultPassBuilder
+from numba.core.compiler_machinery import LoweringPass as _LoweringPass, register_pass as _register_pass
+from numba.core.typed_passes import NopythonRewrites as _NopythonRewrites, NopythonTypeInference as _NopythonTypeInference
 from numba.core.untyped_passes import InlineClosureLikes as _InlineClosureLikes
 
 
-class _Pipeline(_CompilerBase):
-    def define_pipelines(self):
-        pm = _DefaultPassBuilder.define_nopython_pipeline(self.state)
-        pm.passes = [p for p in pm.passes if p[0] not in (_InlineClosureLikes, _NopythonRewrites)]
-        pm.finalize()
-        return [pm]"""
-
-# The options every function of a generated module is compiled with (after its signature).
-NJIT_OPTIONS = "pipeline_class=_Pipeline, no_cfunc_wrapper=True, cache=True, nogil=True, error_model='numpy'"
-
-# _Pipeline compiling into a code library whose final optimisation also runs LLVM's SLP
-# vectoriser (independent scalar operations on adjacent memory become vector operations), for a
-# function whose jammed loops read transposed copies (compiler/passes/lane_layout.py). Numba
-# leaves SLP off, and its switch (NUMBA_SLP_VECTORIZE) is process-wide: it would change the
-# user's own Numba code too. Here it is on for this one function's library. The full module
-# passes are the ones asked for without an explicit setting (the cheap ones before reference-
-# count pruning ask for slp_vectorize=False); Numba builds the library in NativeLowering unless
-# one is there already. Numba before LLVM's new pass manager (no CPUCodegen._pass_builder) built
-# its pass managers once per process: there, or where these internals have moved, the function
-# is compiled as with _Pipeline (scalar code, the same results).
-VECTOR_PIPELINE_DEFINITION = """from numba.core.codegen import CPUCodegen as _CPUCodegen, JITCodeLibrary as _JITCodeLibrary
-from numba.core.compiler_machinery import LoweringPass as _LoweringPass, register_pass as _register_pass
-from numba.core.typed_passes import NopythonTypeInference as _NopythonTypeInference
-
-
-class _SLPCodegen:
-    def __init__(self, codegen):
+class _Codegen:
+    # Numba's code generator, asking for other pass managers
+    def __init__(self, codegen, **settings):
         self._codegen = codegen
+        self._settings = settings
 
     def __getattr__(self, name):
         return getattr(self._codegen, name)
 
+    def _function_pass_manager(self, **kwargs):
+        return self._codegen._function_pass_manager(**{**self._settings.get("function", {}), **kwargs})
+
     def _module_pass_manager(self, **kwargs):
-        kwargs.setdefault("slp_vectorize", True)
-        return self._codegen._module_pass_manager(**kwargs)
+        return self._codegen._module_pass_manager(**{**self._settings.get("module", {}), **kwargs})
 
 
-class _SLPLibrary(_JITCodeLibrary):
+class _Library(_JITCodeLibrary):
+    _function = {"opt": 1}
+    _module = {}
+
+    def _optimize_functions(self, ll_module):
+        codegen, self._codegen = self._codegen, _Codegen(self._codegen, function=self._function)
+        try:
+            super()._optimize_functions(ll_module)
+        finally:
+            self._codegen = codegen
+
     def _optimize_final_module(self):
-        codegen, self._codegen = self._codegen, _SLPCodegen(self._codegen)
+        codegen, self._codegen = self._codegen, _Codegen(self._codegen, module=self._module)
         try:
             super()._optimize_final_module()
         finally:
             self._codegen = codegen
 
 
-_SLP_HOOKS = (all(hasattr(_CPUCodegen, a) for a in ("_pass_builder", "_module_pass_manager"))
-              and hasattr(_JITCodeLibrary, "_optimize_final_module"))
+_HOOKS = (all(hasattr(_CPUCodegen, a) for a in ("_pass_builder", "_function_pass_manager", "_module_pass_manager"))
+          and all(hasattr(_JITCodeLibrary, a) for a in ("_optimize_functions", "_optimize_final_module")))
 
 
 @_register_pass(mutates_CFG=False, analysis_only=False)
-class _SLPLibraryPass(_LoweringPass):
-    _name = "adc_slp_library"
+class _LibraryPass(_LoweringPass):
+    _name = "adc_library"
+    library = _Library
 
     def __init__(self):
         _LoweringPass.__init__(self)
 
     def run_pass(self, state):
-        if state.library is None and _SLP_HOOKS:
-            state.library = _SLPLibrary(state.targetctx.codegen(), state.func_id.func_qualname)
+        if state.library is None and _HOOKS:
+            state.library = self.library(state.targetctx.codegen(), state.func_id.func_qualname)
             state.library.enable_object_caching()
         return True
 
 
-class _VectorPipeline(_Pipeline):
+class _Pipeline(_CompilerBase):
+    library_pass = _LibraryPass
+
     def define_pipelines(self):
-        [pm] = super().define_pipelines()
-        pm.add_pass_after(_SLPLibraryPass, _NopythonTypeInference)
+        pm = _DefaultPassBuilder.define_nopython_pipeline(self.state)
+        pm.passes = [p for p in pm.passes if p[0] not in (_InlineClosureLikes, _NopythonRewrites)]
+        pm.add_pass_after(self.library_pass, _NopythonTypeInference)
         pm.finalize()
         return [pm]"""
+
+# The options every function of a generated module is compiled with (after its signature).
+NJIT_OPTIONS = "pipeline_class=_Pipeline, no_cfunc_wrapper=True, cache=True, nogil=True, error_model='numpy'"
+
+# _Pipeline compiles into a code library of its own (Numba builds one in NativeLowering unless one
+# is there already) that runs each function's own optimisation passes, before it is linked with
+# its callees, at LLVM's -O1 instead of -O3: the -O3 module passes after linking do the rest, and
+# run times stayed the same on every benchmark, while lstm's gradient spent 0.5 s less in LLVM.
+# _VectorPipeline's library also runs LLVM's SLP vectoriser in that final optimisation
+# (independent scalar operations on adjacent memory become vector operations), for a function
+# whose jammed loops read transposed copies (compiler/passes/lane_layout.py). Numba leaves SLP
+# off, and its switch (NUMBA_SLP_VECTORIZE) is process-wide: it would change the user's own Numba
+# code too. The full module passes are the ones asked for without an explicit setting (the cheap
+# ones before reference-count pruning ask for slp_vectorize=False). Numba before LLVM's new pass
+# manager (no CPUCodegen._pass_builder) built its pass managers once per process: there, or
+# where these internals have moved, functions are compiled as Numba compiles them (the same
+# results).
+VECTOR_PIPELINE_DEFINITION = """class _SLPLibrary(_Library):
+    _module = {"slp_vectorize": True}
+
+
+@_register_pass(mutates_CFG=False, analysis_only=False)
+class _SLPLibraryPass(_LibraryPass):
+    _name = "adc_slp_library"
+    library = _SLPLibrary
+
+
+class _VectorPipeline(_Pipeline):
+    library_pass = _SLPLibraryPass"""
 
 VECTOR_NJIT_OPTIONS = NJIT_OPTIONS.replace("_Pipeline", "_VectorPipeline")
 
