@@ -296,7 +296,7 @@ class _Emitter:
         return repr(f"index out of range for '{name}'{where} on line {op.line} of {self.opts.source_name}")
 
     def check(self, indent: str, line: int, msg: str, indices: list[tuple[ir.Var, int, str | tuple[str, str]]],
-              record: bool = False) -> None:
+              record: bool = False, done: list | None = None) -> None:
         """One ``raise IndexError(msg)`` for indices (array, axis, index text, or the texts of the
         least and greatest of a range of indices) that share it. An index ``i`` is in range of
         an extent ``n`` iff ``-n <= i < n``; a range iff its least and greatest are; a bound known
@@ -304,27 +304,33 @@ class _Emitter:
         which is most of the compile time the checks cost (gmm's gradient: 96 comparisons joined
         by ``or`` before, 18 after). With ``record`` (a check
         in the statement's own block, not one hoisted under ``if`` before a loop), indices
-        already checked on this path are left out and the new ones remembered."""
+        already checked on this path are left out and the new ones remembered. ``done`` collects
+        the (extent, index) pairs of consecutive checks: an index checked against an extent
+        known equal to one it was already checked against cannot fail there (the earlier check
+        raises first), as for ``mu[j]`` and ``q[j]`` with ``mu`` and ``q`` both declared k rows."""
         if record:
             indices = [(b, axis, v) for b, axis, v in indices if not self.facts.checked(b.name, axis, v)]
             for base, axis, value in indices:
                 self.facts.add_checked(base.name, axis, value)
-        if not indices:
-            return
+        done = [] if done is None else done
         conds = []
         for base, axis, value in indices:
-            low, high = value if isinstance(value, tuple) else (value, value)
             n = f"{base.name}.shape[{axis}]"
+            if any(v == value and self.facts.equal(e, n) for e, v in done):
+                continue
+            done.append((n, value))
+            low, high = value if isinstance(value, tuple) else (value, value)
             conds += [] if self.nonnegative(low) else [f"{low} < -{n}"]
             conds += [] if (_literal(high) or 0) < 0 else [f"{high} >= {n}"]
-        self.put(indent, f"if {' or '.join(conds)}: raise IndexError({msg})", line)
+        if conds:
+            self.put(indent, f"if {' or '.join(conds)}: raise IndexError({msg})", line)
 
     def nonnegative(self, text: str) -> bool:
         """Whether an index text is known >= 0 here: a literal, or the counter of a loop around."""
         value = _literal(text)
         return text in self.counters if value is None else value >= 0
 
-    def hoist_checks(self, indent: str, loop: ir.For) -> None:
+    def hoist_checks(self, indent: str, loop: ir.For) -> list[tuple[ir.Var, int]]:
         """Check indices that move with the loop counter once, before the loop.
 
         An index ``i + c`` (``i`` the counter) into an array the loop does not rebind, read or
@@ -332,10 +338,13 @@ class _Emitter:
         loop), is in range on every iteration iff it is at the first and last one; per-access
         checks in the body would cost up to 3x on tight loops. Indices the loop does not change
         stay checked in the body: checked before the loop, they made k-means' jammed search 9%
-        slower (its lanes vectorise less well), for under 0.2 s of gmm's compile.
+        slower (its lanes vectorise less well), for under 0.2 s of gmm's compile. Returns the
+        (array, axis) pairs the counter itself was checked against: inside the body, an access
+        by the counter into an array of an equal extent needs no check (gmm's ``q[j, c]`` in
+        the loop over ``c``).
         """
         if not self.opts.boundscheck:
-            return
+            return []
         offset = {loop.var: 0}
         for st in loop.body:
             if (isinstance(st, ir.Op) and st.prim in ("add", "sub") and st.target is not None
@@ -356,7 +365,7 @@ class _Emitter:
                     self.hoisted.add((id(st), axis))
                     checks.append((st, base, idx, axis, offset[i]))
         if not checks:
-            return
+            return []
         lo, hi, step = self.o(loop.lo), self.o(loop.hi), self.o(loop.step)
         unit = isinstance(loop.step, ir.Const) and loop.step.value in (1, -1)
         if unit and _literal(hi) is not None:
@@ -384,8 +393,10 @@ class _Emitter:
             for value in ranges:
                 if (base, axis, value) not in indices:      # the jammed copies of one access
                     indices.append((base, axis, value))
+        done: list[tuple[str, str | tuple[str, str]]] = []     # (extent, index) checked above
         for msg, (line, indices) in groups.items():
-            self.check(indent + "    ", line, msg, indices)
+            self.check(indent + "    ", line, msg, indices, done=done)
+        return [(base, axis) for _, base, _, axis, off in checks if not off]
 
     def op(self, indent: str, op: ir.Op) -> None:
         p, a = op.prim, op.args
@@ -588,11 +599,13 @@ class _Emitter:
             if isinstance(st, ir.Op):
                 self.op(indent, st)
             elif isinstance(st, ir.For):
-                self.hoist_checks(indent, st)
+                in_range = self.hoist_checks(indent, st)
                 with self.loop(indent, st):
                     self.put(indent, f"for {st.var.name} in range({self.o(st.lo)}, {self.o(st.hi)}, {self.o(st.step)}):",
                              st.line)
                     with self.scope(st):
+                        for base, axis in in_range:      # the counter itself, checked before the loop
+                            self.facts.add_checked(base.name, axis, st.var.name)
                         self.block(st.body, inner)
             elif isinstance(st, ir.While):
                 with self.loop(indent, st), self.scope(st):

@@ -79,6 +79,14 @@ SOURCE = textwrap.dedent('''
         assert m == n, "again"
         return sum(x * y)
 
+    def same_rows(a: float[k, d], b: float[k, d], c: float[k]) -> float:
+        s = 0.0
+        for j in range(k):
+            s += c[j] * a[j, 0]
+            for i in range(d):
+                s += a[j, i] * b[j, i]
+        return s
+
     def steps(x: float[n], lo: int, hi: int) -> float:
         s = 0.0
         for i in range(lo, hi):
@@ -251,3 +259,16 @@ def test_an_assert_implied_by_an_earlier_one_is_left_out(module):
     with pytest.raises(AssertionError, match="same sizes"):
         module.twice(np.ones(3), np.ones(2))
     assert module.twice(np.ones(3), np.full(3, 2.0)) == 6.0
+
+
+def test_a_counter_checked_before_its_loop_is_not_checked_again(module):
+    """a, b and c are declared with k rows: j's range is checked once, against one of them,
+    before the loop over j; neither that loop nor the one inside it checks j again."""
+    source = _python(module, "same_rows")
+    assert len(re.findall(r"j_last >= \w+\.shape\[0\]", source)) == 1
+    assert not re.search(r"\bj (<|>=) ", source)
+    rng = np.random.default_rng(4)
+    a, b, c = rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), rng.normal(size=3)
+    assert module.same_rows(a, b, c) == pytest.approx(np.sum(c * a[:, 0]) + np.sum(a * b), rel=1e-13)
+    with pytest.raises(IndexError, match="'a' .axis 1. on line"):
+        module.same_rows(np.ones((3, 0)), np.ones((3, 0)), np.ones(3))
