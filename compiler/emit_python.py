@@ -474,6 +474,10 @@ class _Emitter:
             self.facts.add_equal(t.name, f"{a[0].name}{a[1].value if p == 'add' else -a[1].value:+d}")
         elif p == "slice" and isinstance(a[0], ir.Var):
             self.learn_slice(t.name, a[0].name, term(a[1]), term(a[2]))
+        elif p in _PRODUCT_EXTENTS and all(isinstance(x, ir.Var) for x in a[:2]):
+            extents = _PRODUCT_EXTENTS[p].get(tuple(x.type.rank for x in a[:2]), ())
+            for k, (arg, axis) in enumerate(extents):
+                self.facts.add_equal(f"{t.name}.shape[{k}]", f"{a[arg].name}.shape[{axis}]")
 
     def learn_slice(self, view: str, array: str, lo: str, hi: str) -> None:
         length = self.facts.slice_length(array, lo, hi)
@@ -929,6 +933,14 @@ class _Emitter:
 
 
 _ZEROED = ("zeros", "zeros_like")
+
+# Each result extent of a product or rearrangement, as (operand, axis), by the operands' ranks.
+_PRODUCT_EXTENTS = {
+    "matmul": {(2, 2): ((0, 0), (1, 1)), (2, 1): ((0, 0),), (1, 2): ((1, 1),)},
+    "outer": {(1, 1): ((0, 0), (1, 0))},
+    "transpose": {(2,): ((0, 1), (0, 0))},
+    "sum_to_row": {(2,): ((0, 1),)},
+}
 
 
 def _nonnegative_counter(st: ir.Stmt) -> str | None:

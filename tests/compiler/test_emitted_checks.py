@@ -87,6 +87,11 @@ SOURCE = textwrap.dedent('''
                 s += a[j, i] * b[j, i]
         return s
 
+    def products(A: float[n, m], x: float[m], y: float[n]) -> float[n, n]:
+        z = A @ x + y
+        w = y @ A + x
+        return outer(z, y) + A @ transpose(A) + outer(A @ w, z)
+
     def steps(x: float[n], lo: int, hi: int) -> float:
         s = 0.0
         for i in range(lo, hi):
@@ -272,3 +277,13 @@ def test_a_counter_checked_before_its_loop_is_not_checked_again(module):
     assert module.same_rows(a, b, c) == pytest.approx(np.sum(c * a[:, 0]) + np.sum(a * b), rel=1e-13)
     with pytest.raises(IndexError, match="'a' .axis 1. on line"):
         module.same_rows(np.ones((3, 0)), np.ones((3, 0)), np.ones(3))
+
+
+def test_products_results_have_known_extents(module):
+    """A @ x has A's rows, y @ A its columns, outer(u, v) u's and v's lengths, transpose(A)
+    A's extents swapped: the sums with them need no shape check."""
+    assert "raise ValueError" not in _python(module, "products")
+    rng = np.random.default_rng(5)
+    A, x, y = rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=3)
+    z, w = A @ x + y, y @ A + x
+    np.testing.assert_allclose(module.products(A, x, y), np.outer(z, y) + A @ A.T + np.outer(A @ w, z), rtol=1e-13)
