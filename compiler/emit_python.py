@@ -23,7 +23,7 @@ from . import fusion, ir, piecewise, shared_loops, tie_counts
 from .buffer_reuse import reusable
 from .donation import Donors
 from .helpers import NJIT_OPTIONS, VECTOR_NJIT_OPTIONS, definitions, helper_modules
-from .passes.analysis import def_counts, maybe_unassigned_reads, mutated, storage_owners, use_counts
+from .passes.analysis import def_counts, maybe_unassigned_reads, mentioned, mutated, storage_owners, use_counts
 from .passes.lane_layout import transpose_lanes
 from .passes.unroll_jam import unroll_and_jam
 from .shape_facts import ShapeFacts
@@ -78,6 +78,8 @@ class _Emitter:
         self.slotted: set[ir.Var] = set()              # the arrays that took a slot
         self.counters: set[str] = set()                # counters of the loops around here that never go below 0
         self.takers: dict[ir.Var, ir.Var] = {}         # donor -> the result that takes its buffer
+        self.filled: dict[int, ir.Op] = {}             # zeros op id -> the slice add that fills it (then a write)
+        self.written: set[int] = set()                 # ids of slice adds emitted as writes
         self.ir_names = {v.name for v in fn.params} | {v.name for st in ir.walk(fn.body) for v in ir.defined(st)}
         self.loops: list[_Loop] = []                   # the loops around the statement being emitted
         self.donated: dict[int, ir.Var] = {}          # loop op id -> the dying input it writes into
@@ -408,7 +410,8 @@ class _Emitter:
         elif p in ("setrow", "addrow"):
             self.put(indent, f"{s[0]}[{s[2]}] {'=' if p == 'setrow' else '+='} {s[1]}", op.line)
         elif p in ("setslice", "addslice"):
-            self.put(indent, f"{s[0]}[{s[2]}:{s[3]}] {'=' if p == 'setslice' else '+='} {s[1]}", op.line)
+            eq = "=" if p == "setslice" or id(op) in self.written else "+="
+            self.put(indent, f"{s[0]}[{s[2]}:{s[3]}] {eq} {s[1]}", op.line)
         elif p == "addto":
             self.put(indent, f"{s[0]} += {s[1]}", op.line)
         elif p == "addto_outside":
@@ -423,6 +426,8 @@ class _Emitter:
             self.new_tape(indent, op.target)
         elif p == "transposed_copy":
             self.transposed_copy(indent, op)
+        elif id(op) in self.filled:
+            self.zero_outside(indent, op)
         elif op.target in self.reusable and op.prim in _ZEROED:
             dims = s[:op.target.type.rank] if p == "zeros" else [f"{s[0]}.shape[{k}]" for k in range(op.target.type.rank)]
             self.allocate(indent, op.line, op.target, dims, zero=True)
@@ -592,6 +597,7 @@ class _Emitter:
         self.donated.update(donated)
         self.takers.update({donor: st.target for st in stmts for k, donor in donated.items() if id(st) == k})
         self.rides.update(tie_counts.plan(stmts, self.fused, self.owners))
+        self.filled.update(self.filled_slices(stmts))
         self.open = None
         for st in stmts:
             if isinstance(st, ir.Op) and st.target in self.fused or id(st) in absorbed:
@@ -647,6 +653,40 @@ class _Emitter:
         self.open = None        # a loop after this block's end runs outside it
 
     # ---- fused elementwise loops ------------------------------------------------------
+    def filled_slices(self, stmts: list[ir.Stmt]) -> dict[int, ir.Op]:
+        """``t = zeros(n)`` whose next use is ``t[lo:hi] += v`` (a slice write's adjoint, ode's
+        stages): by id of the zeros op, that addition. The emitter then zeroes only outside the
+        slice and writes ``v`` into it, one pass instead of two (zeroing all, then adding).
+        ``v`` must not read ``t``'s memory, nor may anything in between."""
+        found: dict[int, ir.Op] = {}
+        for k, st in enumerate(stmts):
+            if not (isinstance(st, ir.Op) and st.prim in _ZEROED and st.target.type == Type("float", 1)):
+                continue
+            memory = {v for v, owners in self.owners.items() if st.target in owners} | {st.target}
+            later = next((x for x in stmts[k + 1:] if mentioned(x) & memory), None)
+            if not (isinstance(later, ir.Op) and later.prim == "addslice" and later.args[0] is st.target):
+                continue
+            between = stmts[k + 1:stmts.index(later)]
+            bounds = {a for a in later.args[2:4] if isinstance(a, ir.Var)}
+            reads = piecewise.leaves(later.args[1], self.fused)
+            if (not any(bounds & ir.vars_written([x]) for x in between)
+                    and not any(self.owners.get(v, {v}) & memory for v in reads)):
+                found[id(st)] = later
+        return found
+
+    def zero_outside(self, indent: str, op: ir.Op) -> None:
+        """``t = zeros(n)`` that a later slice write fills (``filled_slices``): a buffer zeroed
+        outside that slice only."""
+        t, fill = op.target, self.filled[id(op)]
+        n = self.o(op.args[0]) if op.prim == "zeros" else f"{self.o(op.args[0])}.shape[0]"
+        self.allocate(indent, op.line, t, [n])
+        lo, hi = (self.o(x) for x in fill.args[2:4])
+        self.slice_bounds(indent, op.line, lo, hi, f"{t.name}.shape[0]")
+        for lo_, hi_ in (("0", "_lo"), ("_hi", f"{t.name}.shape[0]")):
+            self.put(indent, f"for _i0 in range({lo_}, {hi_}):", op.line)
+            self.put(indent + "    ", f"{t.name}[_i0] = 0.0", op.line)
+        self.written.add(id(fill))
+
     def allocate(self, indent: str, line: int, target: ir.Var | str, dims: list[str], zero: bool = False) -> bool:
         """``target = empty(dims)`` (``zeros`` with ``zero``), float64. A ``buffer_reuse`` array
         whose extents equal array extents its loop does not change takes a slot instead: a
@@ -712,7 +752,7 @@ class _Emitter:
             value = self.element(st.args[1], idx, leaves)
             dims, rank = [f"{view}.shape[0]"], 1
             place = f"{view}[_i0]"
-            assign = "=" if st.prim == "setslice" else "+="
+            assign = "=" if st.prim == "setslice" or id(st) in self.written else "+="
         elif write:
             dest, row = st.args[0], st.prim != "addto"
             rank = dest.type.rank - row

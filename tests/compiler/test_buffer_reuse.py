@@ -141,3 +141,30 @@ def test_gradient_through_taped_steps(module):
     fd = [(module.last(x + eps * e, 4) - module.last(x - eps * e, 4)) / (2 * eps) for e in np.eye(5)]
     np.testing.assert_allclose(adc.grad(module.last, wrt="x")(x, 4), fd, rtol=1e-6, atol=1e-9)
     assert "slot" in adc.grad(module.last, wrt="x").compiled.source
+
+
+FILLED = """
+def sliced(x: float[n], y: float[n], lo: int, hi: int) -> float:
+    total = 0.0
+    for k in range(2):
+        t = y * x
+        u = t[lo:hi] * 2.0
+        total += sum(u * u)
+    return total
+"""
+
+
+def test_a_zeroed_adjoint_filled_by_a_slice_is_zeroed_outside_it_only():
+    """The adjoint of reading t[lo:hi] is zeros with the slice's adjoint added into it: emitted
+    as zeros outside the slice and a write inside, for any bounds (negative, empty, past the
+    end), with the gradient numpy's."""
+    m = adc.loads(FILLED, "filled.ad")
+    grad = adc.grad(m.sliced, wrt="x")
+    assert re.search(r"for _i0 in range\(0, _lo\):[^\n]*\n\s+t_\w*bar\[_i0\] = 0\.0", grad.compiled.source)
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=6), rng.normal(size=6)
+    for lo, hi in [(1, 5), (0, 6), (-4, -1), (3, 3), (4, 2), (-9, 9)]:
+        t = y * x
+        inside = np.zeros(6)
+        inside[lo:hi] = 8.0 * t[lo:hi]
+        np.testing.assert_allclose(grad(x, y, lo, hi), 2 * inside * y, rtol=1e-13, err_msg=f"{lo}:{hi}")
