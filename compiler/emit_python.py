@@ -474,9 +474,14 @@ class _Emitter:
                 self.facts.add_equal(f"{t.name}.shape[{k}]", term(x))
         elif p == "eq" and all(x.type.dtype == "int" and x.type.rank == 0 for x in a):
             self.facts.record_eq(t.name, term(a[0]), term(a[1]))
-        elif (p in ("add", "sub") and t.type == Type("int") and isinstance(a[0], ir.Var)
-              and isinstance(a[1], ir.Const) and a[1].type.dtype == "int"):
-            self.facts.add_equal(t.name, f"{a[0].name}{a[1].value if p == 'add' else -a[1].value:+d}")
+        elif p in ("add", "sub", "mul") and t.type == Type("int") and all(x.type == Type("int") for x in a):
+            x, y = self.facts.form(term(a[0])), self.facts.form(term(a[1]))
+            if p != "mul":
+                self.facts.set_linear(t.name, x + y if p == "add" else x - y)
+            elif not x.terms or not y.terms:
+                self.facts.set_linear(t.name, y.scaled(x.const) if not x.terms else x.scaled(y.const))
+            if p != "mul" and isinstance(a[0], ir.Var) and isinstance(a[1], ir.Const):
+                self.facts.add_equal(t.name, f"{a[0].name}{a[1].value if p == 'add' else -a[1].value:+d}")
         elif p == "slice" and isinstance(a[0], ir.Var):
             self.learn_slice(t.name, a[0].name, term(a[1]), term(a[2]))
         elif p in _PRODUCT_EXTENTS and all(isinstance(x, ir.Var) for x in a[:2]):

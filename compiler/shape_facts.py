@@ -21,8 +21,10 @@ variable it assigns, and the facts it learns are dropped after it (it may not ru
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+_EXTENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\.shape\[\d+\]")
 _OFFSET = re.compile(r"([A-Za-z_][A-Za-z_0-9]*(?:\.shape\[\d+\])?)([+-]\d+)")   # "n-1": the int n minus 1
 
 
@@ -39,13 +41,42 @@ class ShapeFacts:
         self.classes: list[set[str]] = []
         self.indices: set[tuple[str, int, str]] = set()
         self.equalities: dict[str, tuple[str, str]] = {}   # bool variable -> the terms it compares
+        self.linear: dict[str, Linear] = {}                # int variable -> its value, linear in terms
 
     def copy(self) -> "ShapeFacts":
         new = ShapeFacts()
         new.classes = [set(c) for c in self.classes]
         new.indices = set(self.indices)
         new.equalities = dict(self.equalities)
+        new.linear = dict(self.linear)
         return new
+
+    def set_linear(self, var: str, value: "Linear") -> None:
+        """``var`` holds ``value`` (``t = 2 * b`` is ``{b: 2}``)."""
+        self.linear[var] = value
+
+    def form(self, text: str) -> "Linear":
+        """The value of an int literal, variable or extent as a linear form over terms."""
+        if re.fullmatch(r"-?\d+", text):
+            return Linear({}, int(text))
+        for member in sorted(self.members(text)):
+            if member in self.linear:
+                return self.linear[member]
+        return Linear({text: 1}, 0)
+
+    def nonnegative(self, value: "Linear") -> bool:
+        """Whether ``value`` is >= 0 for sure: a sum of extents with coefficients >= 0 (after
+        terms known equal are merged) and a constant >= 0."""
+        merged = self._canonical(value)
+        return merged.const >= 0 and all(c >= 0 and any(_EXTENT.fullmatch(m) for m in self.members(t))
+                                         for t, c in merged.terms.items())
+
+    def _canonical(self, value: "Linear") -> "Linear":
+        terms: dict[str, int] = {}
+        for t, c in value.terms.items():
+            rep = min(self.members(t))
+            terms[rep] = terms.get(rep, 0) + c
+        return Linear({t: c for t, c in terms.items() if c}, value.const)
 
     def _find(self, term: str) -> set[str] | None:
         return next((c for c in self.classes if term in c), None)
@@ -79,11 +110,18 @@ class ShapeFacts:
 
     def slice_length(self, array: str, lo: str, hi: str) -> str | None:
         """A term for the length of ``array[lo:hi]`` (rank 1) that another slice's length shares
-        exactly when they are equal, or None: for a literal ``lo = c >= 0`` and ``hi`` known to
-        be the extent ``n`` plus ``k <= 0``, the length is ``max(0, n + k - c)`` whatever ``n``
+        exactly when they are equal, or None. Known in bounds (``0 <= lo <= hi <= n`` as linear
+        forms over extents: lstm's gates ``w[b:2 * b]`` of a row of ``4 * b``), it is ``hi - lo``.
+        For a literal ``lo = c >= 0`` and ``hi`` known to be the extent ``n`` plus ``k <= 0``, it is ``max(0, n + k - c)`` whatever ``n``
         is, as long as ``c >= -k - 2`` (for a smaller ``n`` a negative ``hi`` counts from the
         end: ``a[0:n - 3]`` of a 2-element array has one element)."""
         extent = f"{array}.shape[0]"
+        low, high, whole = self.form(lo), self.form(hi), self.form(extent)
+        if self.nonnegative(low) and self.nonnegative(high - low) and self.nonnegative(whole - high):
+            length = self._canonical(high - low)     # in bounds: hi - lo elements
+            if length.const == 0 and list(length.terms.values()) == [1]:
+                return next(iter(length.terms))
+            return f"len[{length}]"
         k = self.offset_of(hi, extent)
         if not re.fullmatch(r"\d+", lo) or k is None or k > 0 or int(lo) < -k - 2:
             return None
@@ -118,3 +156,28 @@ class ShapeFacts:
         self.indices = {k for k in self.indices if not ({k[0]} | _names(k[2])) & names}
         self.equalities = {f: ab for f, ab in self.equalities.items()
                            if f not in names and not (_names(ab[0]) | _names(ab[1])) & names}
+        self.linear = {v: value for v, value in self.linear.items()
+                       if v not in names and not any(_names(t) & names for t in value.terms)}
+
+
+@dataclass(frozen=True)
+class Linear:
+    """An int value as ``const + sum(coefficient * term)``, terms being extents or int variables."""
+
+    terms: dict
+    const: int
+
+    def __sub__(self, other: "Linear") -> "Linear":
+        terms = dict(self.terms)
+        for t, c in other.terms.items():
+            terms[t] = terms.get(t, 0) - c
+        return Linear(terms, self.const - other.const)
+
+    def __add__(self, other: "Linear") -> "Linear":
+        return self - other.scaled(-1)
+
+    def scaled(self, k: int) -> "Linear":
+        return Linear({t: c * k for t, c in self.terms.items()}, self.const * k)
+
+    def __str__(self) -> str:
+        return " + ".join([f"{c}*{t}" for t, c in sorted(self.terms.items())] + [str(self.const)])

@@ -92,6 +92,15 @@ SOURCE = textwrap.dedent('''
         w = y @ A + x
         return outer(z, y) + A @ transpose(A) + outer(A @ w, z)
 
+    def gates(w: float[b4], x: float[b], y: float[b]) -> float[b]:
+        assert b4 == 4 * b, "four gates"
+        b2 = 2 * b
+        return w[0:b] * x + w[b:b2] * y + w[b2:3 * b] - w[3 * b:b4]
+
+    def overlong(w: float[b4], y: float[b]) -> float[b]:
+        assert b4 == 4 * b, "four gates"
+        return w[b:2 * b + 1] * y
+
     def steps(x: float[n], lo: int, hi: int) -> float:
         s = 0.0
         for i in range(lo, hi):
@@ -287,3 +296,16 @@ def test_products_results_have_known_extents(module):
     A, x, y = rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=3)
     z, w = A @ x + y, y @ A + x
     np.testing.assert_allclose(module.products(A, x, y), np.outer(z, y) + A @ A.T + np.outer(A @ w, z), rtol=1e-13)
+
+
+def test_slices_known_in_bounds_have_their_bounds_difference_as_length(module):
+    """w[b:2 * b] of a 4 b vector has b elements: 0 <= b <= 2 b <= 4 b for every extent b."""
+    assert "raise ValueError" not in _python(module, "gates")
+    rng = np.random.default_rng(7)
+    for b in (0, 1, 3):
+        w, x, y = rng.normal(size=4 * b), rng.normal(size=b), rng.normal(size=b)
+        np.testing.assert_allclose(module.gates(w, x, y), w[:b] * x + w[b:2 * b] * y + w[2 * b:3 * b] - w[3 * b:],
+                                   rtol=1e-13)
+    assert "raise ValueError" in _python(module, "overlong")
+    with pytest.raises(ValueError, match="line"):
+        module.overlong(np.ones(8), np.ones(2))
