@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from . import fusion, ir, piecewise, shared_loops, tie_counts
 from .buffer_reuse import reusable
+from .loop_shapes import kept_extents
 from .donation import Donors
 from .helpers import NJIT_OPTIONS, VECTOR_NJIT_OPTIONS, definitions, helper_modules
 from .passes.analysis import def_counts, maybe_unassigned_reads, mentioned, mutated, storage_owners, use_counts
@@ -511,16 +512,19 @@ class _Emitter:
     @contextmanager
     def scope(self, st: ir.Stmt):
         """Facts inside a region of ``st``: those from before it about variables it does not
-        assign; afterwards, what it learnt is dropped and what it assigns is forgotten."""
+        assign, and the extents of arrays a loop reassigns keeping them (``loop_shapes``);
+        afterwards, what it learnt is dropped and what it assigns is forgotten (but for those
+        extents)."""
         rebound = {v.name for inner in ir.walk([st]) for v in _rebound(inner)}
+        kept = {v.name: v.type.rank for v in kept_extents(st)} if isinstance(st, (ir.For, ir.While)) else {}
         outer = self.facts
         self.facts = outer.copy()
-        self.facts.forget(rebound)
+        self.facts.forget_keeping_extents(rebound, kept)
         try:
             yield
         finally:
             self.facts = outer
-            outer.forget(rebound)
+            outer.forget_keeping_extents(rebound, kept)
 
     def add_outside(self, indent: str, op: ir.Op) -> None:
         """``b += a`` except on ``a[lo:hi]`` (bounds as Python slices take them): two loops."""

@@ -148,6 +148,15 @@ class ShapeFacts:
         if flag in self.equalities:
             self.add_equal(*self.equalities[flag])
 
+    def forget_keeping_extents(self, names: set[str], kept: dict[str, int]) -> None:
+        """``forget(names)``, except that the extents of the arrays ``kept`` (name -> rank),
+        which get new values of the same extents, stay equal to what they were equal to."""
+        saved = [(term, m) for v, rank in kept.items() for term in (f"{v}.shape[{k}]" for k in range(rank))
+                 for m in self.members(term) if m != term and not _names(m) & names]
+        self.forget(names)
+        for term, m in saved:
+            self.add_equal(term, m)
+
     def forget(self, names: set[str]) -> None:
         """Variables ``names`` get new values: drop every fact that mentions one of them."""
         if not names:

@@ -101,6 +101,29 @@ SOURCE = textwrap.dedent('''
         assert b4 == 4 * b, "four gates"
         return w[b:2 * b + 1] * y
 
+    def carried(x: float[n], y: float[n], k: int) -> float[n]:
+        for i in range(k):
+            t = x * 0.5
+            x = t + y
+        return x * y
+
+    def shrink(x: float[n], y: float[n], k: int) -> float:
+        s = 0.0
+        for i in range(k):
+            s += sum(x * y)
+            x = x[0:len(x) - 1] * 1.0
+        return s
+
+    def branchy(x: float[n], y: float[n], k: int) -> float:
+        s = 0.0
+        for i in range(k):
+            s += sum(x * y)
+            t = x * 1.0
+            if i == 0:
+                t = y[0:1] * 1.0
+            x = t * 2.0
+        return s
+
     def steps(x: float[n], lo: int, hi: int) -> float:
         s = 0.0
         for i in range(lo, hi):
@@ -309,3 +332,19 @@ def test_slices_known_in_bounds_have_their_bounds_difference_as_length(module):
     assert "raise ValueError" in _python(module, "overlong")
     with pytest.raises(ValueError, match="line"):
         module.overlong(np.ones(8), np.ones(2))
+
+
+def test_an_array_a_loop_reassigns_with_its_own_extents_keeps_them(module):
+    """x = 0.5 x + y keeps x's extents, so neither the loop nor the product after it checks
+    shapes; an array that shrinks, or takes its value from a branch, is checked every time."""
+    assert "raise ValueError" not in _python(module, "carried")
+    x, y = np.arange(1.0, 4.0), np.full(3, 0.25)
+    want = x.copy()
+    for _ in range(3):
+        want = want * 0.5 + y
+    np.testing.assert_allclose(module.carried(x, y, 3), want * y, rtol=1e-14)
+    for name in ("shrink", "branchy"):
+        assert "raise ValueError" in _python(module, name), name
+        assert module.__getattr__(name)(x, y, 1) == pytest.approx(np.sum(x * y))
+        with pytest.raises(ValueError, match="line"):
+            module.__getattr__(name)(x, y, 2)
