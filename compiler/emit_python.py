@@ -544,11 +544,18 @@ class _Emitter:
         self.put(indent + "        ", f"{t}[_i1, _i0] = {a}[_i0, _i1]", op.line)
 
     def slice_bounds(self, indent: str, line: int, lo: str, hi: str, n: str) -> None:
-        """``_lo``, ``_hi``: the elements ``[lo:hi]`` of a length-``n`` array, as Python slices take them."""
+        """``_lo``, ``_hi``: the elements ``[lo:hi]`` of a length-``n`` array, as Python slices take
+        them; a bound the shape facts place in ``[0, n]`` as it is (each clamp is a branch)."""
         for name, bound in (("_lo", lo), ("_hi", hi)):
-            value = _literal(bound)
-            clipped = (f"min(max({bound} + {n} if {bound} < 0 else {bound}, 0), {n})" if value is None
-                       else f"min({value}, {n})" if value >= 0 else f"min(max({n} - {-value}, 0), {n})")
+            value, form = _literal(bound), self.facts.form(bound)
+            if self.facts.nonnegative(form) and self.facts.nonnegative(self.facts.form(n) - form):
+                clipped = bound                 # known within [0, n] (ode's n - 1 of an n-array)
+            elif self.facts.nonnegative(form):
+                clipped = f"min({bound}, {n})"
+            elif value is not None:
+                clipped = f"min(max({n} - {-value}, 0), {n})"
+            else:
+                clipped = f"min(max({bound} + {n} if {bound} < 0 else {bound}, 0), {n})"
             self.put(indent, f"{name} = {clipped}", line)
         self.put(indent, "_hi = max(_hi, _lo)", line)
 
@@ -690,7 +697,7 @@ class _Emitter:
         n = self.o(op.args[0]) if op.prim == "zeros" else f"{self.o(op.args[0])}.shape[0]"
         self.allocate(indent, op.line, t, [n])
         lo, hi = (self.o(x) for x in fill.args[2:4])
-        self.slice_bounds(indent, op.line, lo, hi, f"{t.name}.shape[0]")
+        self.slice_bounds(indent, op.line, lo, hi, n)
         for lo_, hi_ in (("0", "_lo"), ("_hi", f"{t.name}.shape[0]")):
             self.put(indent, f"for _i0 in range({lo_}, {hi_}):", op.line)
             self.put(indent + "    ", f"{t.name}[_i0] = 0.0", op.line)
