@@ -430,7 +430,8 @@ class _Emitter:
         elif id(op) in self.filled:
             self.zero_outside(indent, op)
         elif op.target in self.reusable and op.prim in _ZEROED:
-            dims = s[:op.target.type.rank] if p == "zeros" else [f"{s[0]}.shape[{k}]" for k in range(op.target.type.rank)]
+            rank = op.target.type.rank
+            dims = s[:rank] if p == "zeros" else [f"{s[0]}.shape[{k}]" for k in range(rank)]
             self.allocate(indent, op.line, op.target, dims, zero=True)
         else:
             self.put(indent, f"{op.target.name} = {self.expr(op)}", op.line)
@@ -627,8 +628,8 @@ class _Emitter:
             elif isinstance(st, ir.For):
                 in_range = self.hoist_checks(indent, st)
                 with self.loop(indent, st):
-                    self.put(indent, f"for {st.var.name} in range({self.o(st.lo)}, {self.o(st.hi)}, {self.o(st.step)}):",
-                             st.line)
+                    bounds = f"{self.o(st.lo)}, {self.o(st.hi)}, {self.o(st.step)}"
+                    self.put(indent, f"for {st.var.name} in range({bounds}):", st.line)
                     with self.scope(st):
                         for base, axis in in_range:      # the counter itself, checked before the loop
                             self.facts.add_checked(base.name, axis, st.var.name)

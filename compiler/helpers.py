@@ -250,9 +250,10 @@ else:
             start = builder.ptrtoint(ary.data, intp)
             first = builder.and_(builder.add(start, intp(4095)), intp(~4095))
             length = builder.and_(builder.sub(builder.add(start, nbytes), first), intp(~4095))
-            fnty = _llir.FunctionType(_llir.IntType(32), [_llir.IntType(8).as_pointer(), intp, _llir.IntType(32)])
-            madvise = _cgutils.get_or_insert_function(builder.module, fnty, "madvise")
-            builder.call(madvise, [builder.inttoptr(first, _llir.IntType(8).as_pointer()), length, _llir.IntType(32)(14)])
+            int32, pointer = _llir.IntType(32), _llir.IntType(8).as_pointer()
+            madvise = _cgutils.get_or_insert_function(
+                builder.module, _llir.FunctionType(int32, [pointer, intp, int32]), "madvise")
+            builder.call(madvise, [builder.inttoptr(first, pointer), length, int32(14)])   # 14: MADV_HUGEPAGE
 
 
     def _allocator(fill):
@@ -342,7 +343,8 @@ else:
 PIPELINE_DEFINITION = """from numba.core.codegen import CPUCodegen as _CPUCodegen, JITCodeLibrary as _JITCodeLibrary
 from numba.core.compiler import CompilerBase as _CompilerBase, DefaultPassBuilder as _DefaultPassBuilder
 from numba.core.compiler_machinery import LoweringPass as _LoweringPass, register_pass as _register_pass
-from numba.core.typed_passes import NopythonRewrites as _NopythonRewrites, NopythonTypeInference as _NopythonTypeInference
+from numba.core.typed_passes import NopythonRewrites as _NopythonRewrites
+from numba.core.typed_passes import NopythonTypeInference as _NopythonTypeInference
 from numba.core.untyped_passes import InlineClosureLikes as _InlineClosureLikes
 
 

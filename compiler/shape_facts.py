@@ -14,7 +14,9 @@ lstm's gradient. A check is left out when an earlier one on every path already g
   extents ``n`` (``slice_length``), as the right-hand side of a stencil (ode's) needs.
 
 Facts are terms (``"x.shape[0]"``, the name of an int variable that holds an extent, an int
-variable plus a constant ``"n-1"``, a slice's length ``"len[n-1]"``) in equivalence classes, and index checks as (array, axis, index text). Reassigning a variable drops
+variable plus a constant ``"n-1"``, a slice's length ``"len[n-1]"``) in equivalence classes,
+int variables' values as linear forms over terms, and index checks as (array, axis, index
+text). Reassigning a variable drops
 every fact that names it; a loop or branch starts from the facts before it minus those naming a
 variable it assigns, and the facts it learns are dropped after it (it may not run).
 """
@@ -112,9 +114,10 @@ class ShapeFacts:
         """A term for the length of ``array[lo:hi]`` (rank 1) that another slice's length shares
         exactly when they are equal, or None. Known in bounds (``0 <= lo <= hi <= n`` as linear
         forms over extents: lstm's gates ``w[b:2 * b]`` of a row of ``4 * b``), it is ``hi - lo``.
-        For a literal ``lo = c >= 0`` and ``hi`` known to be the extent ``n`` plus ``k <= 0``, it is ``max(0, n + k - c)`` whatever ``n``
-        is, as long as ``c >= -k - 2`` (for a smaller ``n`` a negative ``hi`` counts from the
-        end: ``a[0:n - 3]`` of a 2-element array has one element)."""
+        For a literal ``lo = c >= 0`` and ``hi`` known to be the extent ``n`` plus ``k <= 0``,
+        it is ``max(0, n + k - c)`` whatever ``n`` is, as long as ``c >= -k - 2`` (for a
+        smaller ``n`` a negative ``hi`` counts from the end: ``a[0:n - 3]`` of a 2-element
+        array has one element)."""
         extent = f"{array}.shape[0]"
         low, high, whole = self.form(lo), self.form(hi), self.form(extent)
         if self.nonnegative(low) and self.nonnegative(high - low) and self.nonnegative(whole - high):
