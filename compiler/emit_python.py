@@ -82,6 +82,9 @@ class _Emitter:
         self.filled: dict[int, ir.Op] = {}             # zeros op id -> the slice add that fills it (then a write)
         self.written: set[int] = set()                 # ids of slice adds emitted as writes
         self.ir_names = {v.name for v in fn.params} | {v.name for st in ir.walk(fn.body) for v in ir.defined(st)}
+        self.lasting_names = {v.name for v in fn.params if self.defs[v] == 1} | {
+            st.target.name for st in fn.body if isinstance(st, ir.Op) and st.target is not None and self.defs[st.target] == 1}
+        self.tape_extents = _tapes_pushed_before_popped(fn)   # array tape -> per axis, its arrays' lasting extents
         self.loops: list[_Loop] = []                   # the loops around the statement being emitted
         self.donated: dict[int, ir.Var] = {}          # loop op id -> the dying input it writes into
         self.rides: dict[int, list[ir.Op]] = {}       # loop op id -> counts of equal elements it may make
@@ -436,6 +439,10 @@ class _Emitter:
         else:
             self.put(indent, f"{op.target.name} = {self.expr(op)}", op.line)
         self.learn(op)
+        if p == "pop" and self.tape_extents.get(a[0]):
+            for k, terms in enumerate(self.tape_extents[a[0]]):
+                for term in terms:      # a popped array has the extents of what was pushed
+                    self.facts.add_equal(f"{op.target.name}.shape[{k}]", term)
 
     def learn_parameters(self) -> None:
         """What the argument checks guarantee before every call: parameters declared with one
@@ -571,6 +578,7 @@ class _Emitter:
         tape, value = op.args[:2]
         if tape.kind == "tape_list":
             self.put(indent, f"{tape.name}.append(_np.ascontiguousarray({self.o(value)}))", op.line)
+            self.learn_push(tape, value)
             return
         count = tape.name + "_n"
         if op.prim == "push":
@@ -591,6 +599,24 @@ class _Emitter:
 
     def reserve(self, indent: str, op: ir.Op) -> None:
         self.grow(indent, op, f"{op.args[0].name}_n + {self.o(op.args[1])}")
+
+    def learn_push(self, tape: ir.Var, value: ir.Var) -> None:
+        """For each axis, the terms every array pushed on ``tape`` so far had as its extent and
+        that keep their value for the rest of the function (``tape_extents``)."""
+        if tape not in self.tape_extents:
+            return
+        terms = [{m for m in self.facts.members(f"{value.name}.shape[{k}]") if self.lasting(m)}
+                 for k in range(value.type.rank)]
+        known = self.tape_extents[tape]
+        self.tape_extents[tape] = terms if known is None else [a & b for a, b in zip(known, terms)]
+
+    def lasting(self, term: str) -> bool:
+        """Whether a term names only parameters and variables assigned once, at the function's top
+        level: it has the same value wherever it is read later."""
+        if re.fullmatch(r"-?\d+", term):
+            return True
+        m = re.fullmatch(r"(\w+)(\.shape\[\d+\])?", term)
+        return m is not None and m.group(1) in self.lasting_names
 
     def pop(self, indent: str, op: ir.Op) -> None:
         tape = op.args[0]
@@ -998,6 +1024,22 @@ _PRODUCT_EXTENTS = {
     "transpose": {(2,): ((0, 1), (0, 0))},
     "sum_to_row": {(2,): ((0, 1),)},
 }
+
+
+def _tapes_pushed_before_popped(fn: ir.Function) -> dict[ir.Var, None]:
+    """The array tapes whose every push comes before their first pop in program order (the order
+    they are emitted in): when the first pop is emitted, every push has been seen."""
+    popped: set[ir.Var] = set()
+    late: set[ir.Var] = set()
+    tapes: set[ir.Var] = set()
+    for st in ir.walk(fn.body):
+        if isinstance(st, ir.Op) and st.prim in ("push", "pop") and st.args[0].kind == "tape_list":
+            tapes.add(st.args[0])
+            if st.prim == "pop":
+                popped.add(st.args[0])
+            elif st.args[0] in popped:
+                late.add(st.args[0])
+    return {t: None for t in tapes - late}
 
 
 def _nonnegative_counter(st: ir.Stmt) -> str | None:

@@ -124,6 +124,20 @@ SOURCE = textwrap.dedent('''
             x = t * 2.0
         return s
 
+    def taped(x: float[n], w: float[n], k: int) -> float:
+        h = x * 1.0
+        for i in range(k):
+            h = tanh(h * w + x)
+        return sum(h * h)
+
+    def mixed(x: float[n], y: float[m], k: int) -> float:
+        a = x * 1.0
+        b = y * 1.0
+        for i in range(k):
+            a = tanh(a * 0.5 + x)
+            b = tanh(b * 0.5 + y)
+        return sum(a * a) + sum(b)
+
     def steps(x: float[n], lo: int, hi: int) -> float:
         s = 0.0
         for i in range(lo, hi):
@@ -359,3 +373,20 @@ def test_gradient_through_slices_known_in_bounds(module):
     w, x, y, seed = rng.normal(size=4 * b), rng.normal(size=b), rng.normal(size=b), rng.normal(size=b)
     np.testing.assert_allclose(grad(w, x, y, seed=seed), np.concatenate([seed * x, seed * y, seed, -seed]), rtol=1e-14)
     assert re.search(r"_lo = t_\w+  #", grad.compiled.source)
+
+
+def _fd_grad(f, x, *rest, eps=1e-6):
+    return np.array([(f(x + eps * e, *rest) - f(x - eps * e, *rest)) / (2 * eps) for e in np.eye(len(x))])
+
+
+def test_arrays_popped_from_a_tape_have_the_extents_pushed(module):
+    """Every array taped by taped's loop has x's extent, so its reverse sweep checks no shapes;
+    mixed tapes arrays of two extents on one tape, which tells the pops nothing."""
+    assert "raise ValueError" not in adc.grad(module.taped, wrt="w").compiled.source
+    rng = np.random.default_rng(9)
+    x, w, y = rng.normal(size=4), rng.normal(size=4), rng.normal(size=3)
+    np.testing.assert_allclose(adc.grad(module.taped, wrt="w")(x, w, 3),
+                               _fd_grad(lambda w_, x_, k: module.taped(x_, w_, k), w, x, 3), rtol=1e-6, atol=1e-9)
+    gx, gy = adc.grad(module.mixed, wrt=("x", "y"))(x, y, 3)       # a and b on one tape
+    np.testing.assert_allclose(gx, _fd_grad(module.mixed, x, y, 3), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(gy, _fd_grad(lambda y_, x_, k: module.mixed(x_, y_, k), y, x, 3), rtol=1e-6, atol=1e-9)
