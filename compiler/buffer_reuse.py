@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import ir
-from .passes.analysis import def_counts, escaping, mention_counts, mentioned, mutated, read_before_assigned, use_counts
+from .passes.analysis import (assignment_counts, escaping, mention_counts, mentioned, mutated, read_before_assigned,
+                              sharers, use_counts)
 from .primitives import PRIMS
 
 
@@ -38,17 +39,11 @@ class Lifetime:
 def reusable(fn: ir.Function, owners: dict[ir.Var, set[ir.Var]], allocates) -> dict[ir.Var, Lifetime]:
     """The array temporaries of ``fn`` that may take a buffer from their loop's slots, with their
     lifetimes; ``allocates(op)`` says whether the emitter gives ``op``'s result a new buffer."""
-    counts = def_counts(fn)
-    for st in ir.walk(fn.body):
-        if isinstance(st, ir.Op) and st.target is None and PRIMS[st.prim].mutates:
-            counts[st.args[0]] -= 1
+    counts = assignment_counts(fn)
     kept = escaping(fn.body, views=False)
     uses = use_counts(fn.body)
     everywhere = mention_counts(fn.body)
-    sharers: dict[ir.Var, set[ir.Var]] = {}
-    for v, memory in owners.items():
-        for owner in memory:
-            sharers.setdefault(owner, set()).add(v)
+    sharing = sharers(owners)
     found: dict[ir.Var, Lifetime] = {}
     for loop in (st for st in ir.walk(fn.body) if isinstance(st, (ir.For, ir.While))):
         iteration = (loop.cond_body + loop.body) if isinstance(loop, ir.While) else loop.body
@@ -60,7 +55,7 @@ def reusable(fn: ir.Function, owners: dict[ir.Var, set[ir.Var]], allocates) -> d
                 t = op.target
                 if t.type.rank == 0 or counts[t] != 1 or t in fn.params or not allocates(op):
                     continue
-                group = sharers.get(t, set()) | {t}
+                group = sharing.get(t, set()) | {t}
                 if all(v not in kept and v not in fn.params and inside[v] == everywhere[v] and v not in carried
                        for v in group):
                     read = _read_through(group, iteration, uses)

@@ -16,7 +16,7 @@ after the loop is a read there too, so the rule above already excludes it.
 from __future__ import annotations
 
 from . import fusion, ir
-from .passes.analysis import def_counts, escaping, use_counts
+from .passes.analysis import assignment_counts, escaping, use_counts
 from .primitives import PRIMS
 
 
@@ -25,10 +25,7 @@ class Donors:
     block's fusion is planned (a value fused into a later loop is read there, not where it stands)."""
 
     def __init__(self, fn: ir.Function, owners: dict[ir.Var, set[ir.Var]]):
-        counts = def_counts(fn)
-        for st in ir.walk(fn.body):     # an in-place write keeps the buffer: count assignments only
-            if isinstance(st, ir.Op) and st.target is None and PRIMS[st.prim].mutates:
-                counts[st.args[0]] -= 1
+        counts = assignment_counts(fn)
         self.owners = owners
         self.shared = {v for w, memory in owners.items() for v in memory if v is not w}
         self.kept = escaping(fn.body)

@@ -14,20 +14,20 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from . import fusion, ir, piecewise, shared_loops, tie_counts
 from .buffer_reuse import reusable
-from .loop_shapes import kept_extents
+from .loop_shapes import SAME_EXTENTS, kept_extents
 from .donation import Donors
 from .helpers import NJIT_OPTIONS, VECTOR_NJIT_OPTIONS, definitions, helper_modules
-from .passes.analysis import def_counts, maybe_unassigned_reads, mentioned, mutated, storage_owners, use_counts
+from .passes.analysis import (def_counts, maybe_unassigned_reads, mentioned, mutated, sharers, storage_owners,
+                              use_counts)
 from .passes.lane_layout import transpose_lanes
 from .passes.unroll_jam import unroll_and_jam
-from .shape_facts import ShapeFacts
+from .shape_facts import EXTENT, ShapeFacts, literal
 from .types import Type
 
 _NUMBA_SCALAR = {"float": "_nb.float64", "int": "_nb.int64", "bool": "_nb.boolean"}
@@ -73,6 +73,7 @@ class _Emitter:
         self.piece_view: dict[ir.Var, tuple] = {}      # while emitting a split loop: which piece to read
         self.renamed: dict[ir.Var, str] = {}           # ... and the views its leaves are read through
         self.donors = Donors(fn, self.owners)
+        self.sharers = sharers(self.owners)                # array -> the variables that may share its memory
         self.reusable = reusable(fn, self.owners, _allocates)
         self.slots: dict[int, list[_Slot]] = {}        # loop id -> the buffers its reusable arrays take
         self.slot_lines: list[tuple[int, str]] = []    # (line index, allocation) of each slot, before its loop
@@ -82,8 +83,8 @@ class _Emitter:
         self.filled: dict[int, ir.Op] = {}             # zeros op id -> the slice add that fills it (then a write)
         self.written: set[int] = set()                 # ids of slice adds emitted as writes
         self.ir_names = {v.name for v in fn.params} | {v.name for st in ir.walk(fn.body) for v in ir.defined(st)}
-        self.lasting_names = {v.name for v in fn.params if self.defs[v] == 1} | {
-            st.target.name for st in fn.body if isinstance(st, ir.Op) and st.target is not None and self.defs[st.target] == 1}
+        top = [st.target for st in fn.body if isinstance(st, ir.Op) and st.target is not None]
+        self.lasting_names = {v.name for v in fn.params + top if self.defs[v] == 1}
         self.tape_extents = _tapes_pushed_before_popped(fn)   # array tape -> per axis, its arrays' lasting extents
         self.loops: list[_Loop] = []                   # the loops around the statement being emitted
         self.donated: dict[int, ir.Var] = {}          # loop op id -> the dying input it writes into
@@ -327,13 +328,13 @@ class _Emitter:
             done.append((n, value))
             low, high = value if isinstance(value, tuple) else (value, value)
             conds += [] if self.nonnegative(low) else [f"{low} < -{n}"]
-            conds += [] if (_literal(high) or 0) < 0 else [f"{high} >= {n}"]
+            conds += [] if (literal(high) or 0) < 0 else [f"{high} >= {n}"]
         if conds:
             self.put(indent, f"if {' or '.join(conds)}: raise IndexError({msg})", line)
 
     def nonnegative(self, text: str) -> bool:
         """Whether an index text is known >= 0 here: a literal, or the counter of a loop around."""
-        value = _literal(text)
+        value = literal(text)
         return text in self.counters if value is None else value >= 0
 
     def hoist_checks(self, indent: str, loop: ir.For) -> list[tuple[ir.Var, int]]:
@@ -374,7 +375,7 @@ class _Emitter:
             return []
         lo, hi, step = self.o(loop.lo), self.o(loop.hi), self.o(loop.step)
         unit = isinstance(loop.step, ir.Const) and loop.step.value in (1, -1)
-        if unit and _literal(hi) is not None:
+        if unit and literal(hi) is not None:
             last = _offset(hi, -loop.step.value)
         else:
             last = self.fn.fresh(loop.var.name + "_last")
@@ -439,10 +440,6 @@ class _Emitter:
         else:
             self.put(indent, f"{op.target.name} = {self.expr(op)}", op.line)
         self.learn(op)
-        if p == "pop" and self.tape_extents.get(a[0]):
-            for k, terms in enumerate(self.tape_extents[a[0]]):
-                for term in terms:      # a popped array has the extents of what was pushed
-                    self.facts.add_equal(f"{op.target.name}.shape[{k}]", term)
 
     def learn_parameters(self) -> None:
         """What the argument checks guarantee before every call: parameters declared with one
@@ -467,7 +464,7 @@ class _Emitter:
         self.facts.forget({t.name})
         p, a = op.prim, op.args
         term = lambda x: x.name if isinstance(x, ir.Var) else str(x.value)  # noqa: E731
-        if p in ("id", "stop_gradient", "copy", "zeros_like") and t.type.rank and isinstance(a[0], ir.Var):
+        if p in SAME_EXTENTS and t.type.rank and isinstance(a[0], ir.Var):
             for k in range(t.type.rank):
                 self.facts.add_equal(f"{t.name}.shape[{k}]", f"{a[0].name}.shape[{k}]")
         elif p == "row" and isinstance(a[0], ir.Var):
@@ -489,10 +486,12 @@ class _Emitter:
                 self.facts.set_linear(t.name, x + y if p == "add" else x - y)
             elif not x.terms or not y.terms:
                 self.facts.set_linear(t.name, y.scaled(x.const) if not x.terms else x.scaled(y.const))
-            if p != "mul" and isinstance(a[0], ir.Var) and isinstance(a[1], ir.Const):
-                self.facts.add_equal(t.name, f"{a[0].name}{a[1].value if p == 'add' else -a[1].value:+d}")
         elif p == "slice" and isinstance(a[0], ir.Var):
             self.learn_slice(t.name, a[0].name, term(a[1]), term(a[2]))
+        elif p == "pop" and self.tape_extents.get(a[0]):
+            for k, terms in enumerate(self.tape_extents[a[0]]):
+                for extent in terms:    # a popped array has the extents of what was pushed
+                    self.facts.add_equal(f"{t.name}.shape[{k}]", extent)
         elif p in _PRODUCT_EXTENTS and all(isinstance(x, ir.Var) for x in a[:2]):
             extents = _PRODUCT_EXTENTS[p].get(tuple(x.type.rank for x in a[:2]), ())
             for k, (arg, axis) in enumerate(extents):
@@ -506,7 +505,7 @@ class _Emitter:
     @contextmanager
     def loop(self, indent: str, st: ir.For | ir.While):
         """While ``st``'s lines are emitted (from its header on): it is the innermost loop."""
-        rebound = {v.name for inner in ir.walk([st]) for v in _rebound(inner)}
+        rebound = _rebound_names(st)
         self.loops.append(_Loop(id(st), len(self.lines), indent, st.line, rebound))
         counter = _nonnegative_counter(st)
         if counter:
@@ -523,7 +522,7 @@ class _Emitter:
         assign, and the extents of arrays a loop reassigns keeping them (``loop_shapes``);
         afterwards, what it learnt is dropped and what it assigns is forgotten (but for those
         extents)."""
-        rebound = {v.name for inner in ir.walk([st]) for v in _rebound(inner)}
+        rebound = _rebound_names(st)
         kept = {v.name: v.type.rank for v in kept_extents(st)} if isinstance(st, (ir.For, ir.While)) else {}
         outer = self.facts
         self.facts = outer.copy()
@@ -538,10 +537,15 @@ class _Emitter:
         """``b += a`` except on ``a[lo:hi]`` (bounds as Python slices take them): two loops."""
         b, a, lo, hi = (self.o(x) for x in op.args)
         self.put(indent, f"if {a}.shape[0] != {b}.shape[0]: raise ValueError({self.shape_message(op.line)})", op.line)
-        self.slice_bounds(indent, op.line, lo, hi, f"{a}.shape[0]")
-        for lo_, hi_ in (("0", "_lo"), ("_hi", f"{a}.shape[0]")):
-            self.put(indent, f"for _i0 in range({lo_}, {hi_}):", op.line)
-            self.put(indent + "    ", f"{b}[_i0] += {a}[_i0]", op.line)
+        self.outside(indent, op.line, lo, hi, f"{a}.shape[0]", f"{b}[_i0] += {a}[_i0]")
+
+    def outside(self, indent: str, line: int, lo: str, hi: str, n: str, statement: str, end: str | None = None) -> None:
+        """``statement`` for each index ``_i0`` of a length-``n`` array outside ``[lo:hi]``; the
+        loop after the slice runs to ``end`` (the written array's own extent, equal to ``n``)."""
+        self.slice_bounds(indent, line, lo, hi, n)
+        for lo_, hi_ in (("0", "_lo"), ("_hi", end or n)):
+            self.put(indent, f"for _i0 in range({lo_}, {hi_}):", line)
+            self.put(indent + "    ", statement, line)
 
     def transposed_copy(self, indent: str, op: ir.Op) -> None:
         """``t = a.T`` as a new C-contiguous array, copied by a loop nest."""
@@ -555,7 +559,7 @@ class _Emitter:
         """``_lo``, ``_hi``: the elements ``[lo:hi]`` of a length-``n`` array, as Python slices take
         them; a bound the shape facts place in ``[0, n]`` as it is (each clamp is a branch)."""
         for name, bound in (("_lo", lo), ("_hi", hi)):
-            value, form = _literal(bound), self.facts.form(bound)
+            value, form = literal(bound), self.facts.form(bound)
             if self.facts.nonnegative(form) and self.facts.nonnegative(self.facts.form(n) - form):
                 clipped = bound                 # known within [0, n] (ode's n - 1 of an n-array)
             elif self.facts.nonnegative(form):
@@ -613,10 +617,10 @@ class _Emitter:
     def lasting(self, term: str) -> bool:
         """Whether a term names only parameters and variables assigned once, at the function's top
         level: it has the same value wherever it is read later."""
-        if re.fullmatch(r"-?\d+", term):
+        if literal(term) is not None:
             return True
-        m = re.fullmatch(r"(\w+)(\.shape\[\d+\])?", term)
-        return m is not None and m.group(1) in self.lasting_names
+        m = EXTENT.fullmatch(term)
+        return (m.group(1) if m else term) in self.lasting_names
 
     def pop(self, indent: str, op: ir.Op) -> None:
         tape = op.args[0]
@@ -638,7 +642,8 @@ class _Emitter:
         hidden = {**self.fused, **{a.target: a for p in pieces.values() for a in p.absorbed if a.target is not None}}
         donated = self.donors.in_block(stmts, hidden, late)
         self.donated.update(donated)
-        self.takers.update({donor: st.target for st in stmts for k, donor in donated.items() if id(st) == k})
+        by_id = {id(st): st for st in stmts}
+        self.takers.update({donor: by_id[k].target for k, donor in donated.items()})
         self.rides.update(tie_counts.plan(stmts, self.fused, self.owners))
         self.filled.update(self.filled_slices(stmts))
         self.open = None
@@ -705,7 +710,7 @@ class _Emitter:
         for k, st in enumerate(stmts):
             if not (isinstance(st, ir.Op) and st.prim in _ZEROED and st.target.type == Type("float", 1)):
                 continue
-            memory = {v for v, owners in self.owners.items() if st.target in owners} | {st.target}
+            memory = self.sharers.get(st.target, set()) | {st.target}
             later = next((x for x in stmts[k + 1:] if mentioned(x) & memory), None)
             if not (isinstance(later, ir.Op) and later.prim == "addslice" and later.args[0] is st.target):
                 continue
@@ -724,10 +729,7 @@ class _Emitter:
         n = self.o(op.args[0]) if op.prim == "zeros" else f"{self.o(op.args[0])}.shape[0]"
         self.allocate(indent, op.line, t, [n])
         lo, hi = (self.o(x) for x in fill.args[2:4])
-        self.slice_bounds(indent, op.line, lo, hi, n)
-        for lo_, hi_ in (("0", "_lo"), ("_hi", f"{t.name}.shape[0]")):
-            self.put(indent, f"for _i0 in range({lo_}, {hi_}):", op.line)
-            self.put(indent + "    ", f"{t.name}[_i0] = 0.0", op.line)
+        self.outside(indent, op.line, lo, hi, n, f"{t.name}[_i0] = 0.0", end=f"{t.name}.shape[0]")
         self.written.add(id(fill))
 
     def allocate(self, indent: str, line: int, target: ir.Var | str, dims: list[str], zero: bool = False) -> bool:
@@ -773,7 +775,7 @@ class _Emitter:
         (an extent is never negative: allocating by it before a loop that does not run cannot
         fail)."""
         for term in sorted(self.facts.members(dim)):
-            m = _EXTENT.fullmatch(term)
+            m = EXTENT.fullmatch(term)
             if m and m.group(1) in self.ir_names and m.group(1) not in loop.rebound:
                 return term
         return None
@@ -1056,21 +1058,12 @@ def _nonnegative_counter(st: ir.Stmt) -> str | None:
     return st.var.name
 
 
-def _literal(text: str) -> int | None:
-    """The value of an int literal's text (``3``, ``(-1)``), else None."""
-    bare = text[1:-1] if text.startswith("(") and text.endswith(")") else text
-    return int(bare) if re.fullmatch(r"-?\d+", bare) else None
-
-
 def _offset(text: str, off: int) -> str:
     """The text of ``text + off``, folded when ``text`` is a literal."""
-    value = _literal(text)
+    value = literal(text)
     if value is None:
         return f"{text} + {off}" if off > 0 else f"{text} - {-off}" if off else text
     return str(value + off) if value + off >= 0 else f"({value + off})"
-
-
-_EXTENT = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)\.shape\[\d+\]")
 
 
 @dataclass
@@ -1101,6 +1094,11 @@ def _allocates(st: ir.Op) -> bool:
     if fusion.is_loop_op(st):
         return st.prim not in fusion.WRITES
     return st.prim in _ZEROED and st.target.type.dtype == "float" and st.target.type.rank > 0
+
+
+def _rebound_names(st: ir.Stmt) -> set[str]:
+    """The names of the variables ``st`` (its regions included) gives new values."""
+    return {v.name for inner in ir.walk([st]) for v in _rebound(inner)}
 
 
 def _rebound(st: ir.Stmt) -> list[ir.Var]:

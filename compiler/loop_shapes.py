@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from . import fusion, ir
 
-_SAME_SHAPE = {"id", "copy", "stop_gradient", "zeros_like"}
+# Primitives whose array result has its first operand's extents (the emitter's shape facts use them too).
+SAME_EXTENTS = ("id", "stop_gradient", "copy", "zeros_like")
 
 
 def kept_extents(loop: ir.For | ir.While) -> set[ir.Var]:
@@ -36,7 +37,7 @@ def kept_extents(loop: ir.For | ir.While) -> set[ir.Var]:
         if not (isinstance(st, ir.Op) and st.target is not None):
             continue
         made = ("made", id(st))
-        if st.prim in _SAME_SHAPE or (fusion.is_loop_op(st) and st.prim not in fusion.WRITES):
+        if st.prim in SAME_EXTENTS or (fusion.is_loop_op(st) and st.prim not in fusion.WRITES):
             for a in st.args:         # an array a branch or inner loop assigns has unknown extents
                 if isinstance(a, ir.Var) and a.type.rank == st.target.type.rank > 0 and a not in nested:
                     parent[find(made)] = find(current.get(a, ("entry", a)))

@@ -13,8 +13,8 @@ lstm's gradient. A check is left out when an earlier one on every path already g
 - slice lengths: ``x[1:n]`` and ``z[0:n-1]`` have equal lengths when ``x`` and ``z`` have equal
   extents ``n`` (``slice_length``), as the right-hand side of a stencil (ode's) needs.
 
-Facts are terms (``"x.shape[0]"``, the name of an int variable that holds an extent, an int
-variable plus a constant ``"n-1"``, a slice's length ``"len[n-1]"``) in equivalence classes,
+Facts are terms (``"x.shape[0]"``, the name of an int variable that holds an extent, a slice's
+length ``"len[n-1]"``) in equivalence classes,
 int variables' values as linear forms over terms, and index checks as (array, axis, index
 text). Reassigning a variable drops
 every fact that names it; a loop or branch starts from the facts before it minus those naming a
@@ -26,12 +26,17 @@ import re
 from dataclasses import dataclass
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
-_EXTENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\.shape\[\d+\]")
-_OFFSET = re.compile(r"([A-Za-z_][A-Za-z_0-9]*(?:\.shape\[\d+\])?)([+-]\d+)")   # "n-1": the int n minus 1
+EXTENT = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)\.shape\[\d+\]")     # an array's extent: "x.shape[0]"
+
+
+def literal(text: str) -> int | None:
+    """The value of an int literal's text (``3``, ``-1``, or ``(-1)`` as the emitter writes it), else None."""
+    bare = text[1:-1] if text.startswith("(") and text.endswith(")") else text
+    return int(bare) if re.fullmatch(r"-?\d+", bare) else None
 
 
 def _names(term: str) -> set[str]:
-    """The variables a term (``"x.shape[0]"``, ``"n"``, ``"3"``, ``"n-1"``, a slice's length
+    """The variables a term (``"x.shape[0]"``, ``"n"``, ``"3"``, a slice's length
     ``"len[x.shape[0]-1]"``) or an index text reads."""
     if term.startswith("len["):
         term = term[4:]
@@ -59,8 +64,8 @@ class ShapeFacts:
 
     def form(self, text: str) -> "Linear":
         """The value of an int literal, variable or extent as a linear form over terms."""
-        if re.fullmatch(r"-?\d+", text):
-            return Linear({}, int(text))
+        if literal(text) is not None:
+            return Linear({}, literal(text))
         for member in sorted(self.members(text)):
             if member in self.linear:
                 return self.linear[member]
@@ -70,7 +75,7 @@ class ShapeFacts:
         """Whether ``value`` is >= 0 for sure: a sum of extents with coefficients >= 0 (after
         terms known equal are merged) and a constant >= 0."""
         merged = self._canonical(value)
-        return merged.const >= 0 and all(c >= 0 and any(_EXTENT.fullmatch(m) for m in self.members(t))
+        return merged.const >= 0 and all(c >= 0 and any(EXTENT.fullmatch(m) for m in self.members(t))
                                          for t, c in merged.terms.items())
 
     def _canonical(self, value: "Linear") -> "Linear":
@@ -100,16 +105,6 @@ class ShapeFacts:
         merged = (ca or {a}) | (cb or {b})
         self.classes = [c for c in self.classes if c is not ca and c is not cb] + [merged]
 
-    def offset_of(self, term: str, extent: str) -> int | None:
-        """``k`` if ``term`` is known to equal ``extent + k`` (``n - 1`` with ``n`` the extent), else None."""
-        for member in self.members(term):
-            if self.equal(member, extent):
-                return 0
-            m = _OFFSET.fullmatch(member)
-            if m and self.equal(m.group(1), extent):
-                return int(m.group(2))
-        return None
-
     def slice_length(self, array: str, lo: str, hi: str) -> str | None:
         """A term for the length of ``array[lo:hi]`` (rank 1) that another slice's length shares
         exactly when they are equal, or None. Known in bounds (``0 <= lo <= hi <= n`` as linear
@@ -125,10 +120,10 @@ class ShapeFacts:
             if length.const == 0 and list(length.terms.values()) == [1]:
                 return next(iter(length.terms))
             return f"len[{length}]"
-        k = self.offset_of(hi, extent)
-        if not re.fullmatch(r"\d+", lo) or k is None or k > 0 or int(lo) < -k - 2:
+        offset, c = self._canonical(high - whole), literal(lo)      # hi = n + k, lo = c
+        if c is None or c < 0 or offset.terms or offset.const > 0 or c < -offset.const - 2:
             return None
-        return f"len[{min(self.members(extent))}{k - int(lo):+d}]"
+        return f"len[{min(self.members(extent))}{offset.const - c:+d}]"
 
     def checked(self, array: str, axis: int, index: str) -> bool:
         """Whether ``index`` is known in range on ``axis`` of ``array``: it was checked against

@@ -16,6 +16,16 @@ def def_counts(fn: ir.Function) -> Counter:
     return counts
 
 
+def assignment_counts(fn: ir.Function) -> Counter:
+    """How many statements give each variable a new value (parameters count once); an element,
+    row or slice write changes an array's values, not which buffer it is, so it does not count."""
+    counts = def_counts(fn)
+    for st in ir.walk(fn.body):
+        if isinstance(st, ir.Op) and st.target is None and PRIMS[st.prim].mutates:
+            counts[st.args[0]] -= 1
+    return counts
+
+
 def mutated(stmts: list[ir.Stmt]) -> set[ir.Var]:
     """Arrays written in place (element, row or slice writes)."""
     return {st.args[0] for st in ir.walk(stmts)
@@ -90,6 +100,15 @@ def storage_owners(fn: ir.Function, written: set[ir.Var]) -> dict[ir.Var, set[ir
                 have |= new
                 changed = True
     return owners
+
+
+def sharers(owners: dict[ir.Var, set[ir.Var]]) -> dict[ir.Var, set[ir.Var]]:
+    """``storage_owners`` inverted: for each array, the variables that may share its memory."""
+    out: dict[ir.Var, set[ir.Var]] = {}
+    for v, memory in owners.items():
+        for owner in memory:
+            out.setdefault(owner, set()).add(v)
+    return out
 
 
 def maybe_unassigned_reads(fn: ir.Function) -> set[ir.Var]:
